@@ -1,0 +1,10 @@
+/*
+ * credentials.c — lf-vectors subcommands for the credentials module (placeholder table until the module lands).
+ */
+#include <stddef.h>
+
+#include "cmds.h"
+
+const struct lf_vectors_cmd lf_vectors_credentials_cmds[] = {
+    {NULL, NULL, NULL},
+};

@@ -2,7 +2,7 @@
  * cmds.h — subcommands of lf-vectors, one file per module.
  *
  * lf-vectors has two jobs: `gen-<module> DIR` writes the byte-exact vector files of a module
- * into DIR (testdata/vectors), and the interop subcommands let tests/interop/*.mjs (Node.js's
+ * into DIR (testdata/vectors), and the interop subcommands let the tests/interop scripts (Node.js's
  * own crypto) exchange sealed data with the C code. Each returns a process exit code.
  */
 #ifndef LF_VECTORS_CMDS_H

@@ -17,6 +17,9 @@
  *   every loader accepts without a flag. p = 4 multiplies the work per guess by four at the
  *   same memory: unlocking takes about 150 ms, paid once per CLI or gateway start.
  *
+ * Loading accepts any PBES2-encrypted PKCS#8 key OpenSSL can decrypt (so keys written by
+ * `openssl pkcs8 -topk8` or Node with PBKDF2 load too), but refuses PBES1 (DES/RC2 era) and
+ * PBKDF2 iteration counts above PBKDF2_MAX_ITER, which a hostile file could use to stall us.
  * Loading distinguishes the failures a user needs to tell apart: not a private-key PEM at all
  * (LF_ERR_INVALID), an unencrypted private key (refused, LF_ERR_INVALID: we never accept key
  * material stored in the clear), and a wrong passphrase (LF_ERR_PASSPHRASE). We pass the
@@ -28,6 +31,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
@@ -43,6 +47,8 @@
 /* Bounds on outside input: a 16384-bit encrypted key is about 13 KB of PEM. */
 #define PRIVKEY_PEM_MAX    65536
 #define PASSPHRASE_MAX_LEN 1024
+/* OpenSSL writes 2048 iterations, Node the same; 10 million is several seconds of work. */
+#define PBKDF2_MAX_ITER 10000000
 
 static lf_err check_passphrase(const char *passphrase, int *len, lf_error *err)
 {
@@ -171,6 +177,36 @@ static lf_err read_encrypted_block(const char *pem, size_t pem_len, unsigned cha
     return rc;
 }
 
+/* Refuse encryption schemes we do not want to run on a file's say-so: anything but PBES2
+ * (PBES1 means DES or RC2), and PBKDF2 iteration counts that would stall the process (scrypt
+ * is already bounded by OpenSSL's 32 MiB memory cap). */
+static lf_err check_pbe(const X509_SIG *p8, lf_error *err)
+{
+    const X509_ALGOR *alg = NULL;
+    X509_SIG_get0(p8, &alg, NULL);
+    if (OBJ_obj2nid(alg->algorithm) != NID_pbes2)
+        return lf_error_set(err, LF_ERR_UNSUPPORTED,
+                            "privkey: only PBES2 encryption is supported (re-encrypt the key)");
+    PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+    if (pbe2 == NULL)
+        return lf_error_set(err, LF_ERR_INVALID, "privkey: malformed PBES2 parameters");
+    lf_err rc = LF_OK;
+    if (OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2) {
+        PBKDF2PARAM *kdf =
+            ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+        uint64_t iter = 0;
+        if (kdf == NULL || ASN1_INTEGER_get_uint64(&iter, kdf->iter) != 1)
+            rc = lf_error_set(err, LF_ERR_INVALID, "privkey: malformed PBKDF2 parameters");
+        else if (iter > PBKDF2_MAX_ITER)
+            rc = lf_error_set(err, LF_ERR_UNSUPPORTED,
+                              "privkey: PBKDF2 iteration count %llu exceeds %d",
+                              (unsigned long long)iter, PBKDF2_MAX_ITER);
+        PBKDF2PARAM_free(kdf);
+    }
+    PBE2PARAM_free(pbe2);
+    return rc;
+}
+
 /* Decrypt p8 with the passphrase and turn it into a checked RSA key. */
 static lf_err decrypt_pkcs8(const X509_SIG *p8, const char *passphrase, int pass_len,
                             EVP_PKEY **pkey, lf_error *err)
@@ -224,6 +260,9 @@ lf_err lf_privkey_from_pem(const char *pem, size_t pem_len, const char *passphra
         rc = lf_error_set(err, LF_ERR_INVALID, "privkey: malformed EncryptedPrivateKeyInfo");
         goto out;
     }
+    rc = check_pbe(p8, err);
+    if (rc != LF_OK)
+        goto out;
     rc = decrypt_pkcs8(p8, passphrase, pass_len, &pkey, err);
     if (rc != LF_OK)
         goto out;

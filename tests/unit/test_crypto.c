@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,6 +490,37 @@ static void test_privkey_rejects(void **state)
     assert_non_null(strstr(text, "BEGIN RSA PRIVATE KEY"));
     expect_privkey_invalid(text, (size_t)len, LF_ERR_INVALID, "not encrypted");
     BIO_free(bio);
+
+    /* PBES1 (here 3DES with SHA-1) is refused as unsupported. */
+    bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PKCS8PrivateKey_nid(bio, pkey,
+                                                       NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+                                                       "passphrase", 10, NULL, NULL),
+                     1);
+    len = BIO_get_mem_data(bio, &text);
+    expect_privkey_invalid(text, (size_t)len, LF_ERR_UNSUPPORTED, "PBES2");
+    BIO_free(bio);
+
+    /* A PBKDF2 iteration count of 2^31-1 is refused before any work is done (the ciphertext
+     * belongs to other parameters; it is never reached). */
+    PKCS8_PRIV_KEY_INFO *p8inf = EVP_PKEY2PKCS8(pkey);
+    X509_ALGOR *cheap =
+        PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 1000, NULL, 0, NULL, NID_hmacWithSHA256);
+    X509_ALGOR *costly =
+        PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 0x7fffffff, NULL, 0, NULL, NID_hmacWithSHA256);
+    X509_SIG *p8 = PKCS8_set0_pbe("passphrase", 10, p8inf, cheap);
+    assert_non_null(p8);
+    X509_ALGOR *alg = NULL;
+    X509_SIG_getm(p8, &alg, NULL);
+    assert_int_equal(X509_ALGOR_copy(alg, costly), 1);
+    bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PKCS8(bio, p8), 1);
+    len = BIO_get_mem_data(bio, &text);
+    expect_privkey_invalid(text, (size_t)len, LF_ERR_UNSUPPORTED, "iteration");
+    BIO_free(bio);
+    X509_SIG_free(p8);
+    X509_ALGOR_free(costly);
+    PKCS8_PRIV_KEY_INFO_free(p8inf);
 
     /* A public key, garbage, an empty string, an oversize input. */
     lf_buf pub_pem = LF_BUF_INIT;

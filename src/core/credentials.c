@@ -444,7 +444,7 @@ uint32_t lf_scopes_effective(uint32_t scopes)
 
 static bool valid_app(const char *app)
 {
-    size_t n = strlen(app);
+    size_t n = strnlen(app, LF_CREDENTIAL_APP_MAX + 1);
     if (n == 0 || n > LF_CREDENTIAL_APP_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {

@@ -219,7 +219,7 @@ static void test_parse_handwritten(void **state)
     const char *regions[] = {"eu", "us", "ca", "au", "ap"};
     for (size_t r = 0; r < 5; r++) {
         char key[80];
-        snprintf(key, sizeof key, "%s%s", regions[r], SPEC_KEY + 2);
+        snprintf(key, sizeof key, "%s%s", regions[r], &SPEC_KEY[2]);
         assert_int_equal(lf_credential_parse(key, strlen(key), &c, NULL), LF_OK);
         assert_string_equal(lf_region_name(c.pub.region), regions[r]);
         lf_region back;
@@ -236,7 +236,7 @@ static void test_parse_handwritten(void **state)
 
     /* Rejections with leak checks: wrong region, short secret, bad characters, NUL, length. */
     char key[300];
-    snprintf(key, sizeof key, "de%s", SPEC_KEY + 2);
+    snprintf(key, sizeof key, "de%s", &SPEC_KEY[2]);
     parse_expect_fail(key, strlen(key), LF_ERR_INVALID);
     parse_expect_fail(SPEC_KEY, strlen(SPEC_KEY) - 1, LF_ERR_INVALID);
     snprintf(key, sizeof key, "%s", SPEC_KEY);

@@ -213,10 +213,11 @@ static lf_err decrypt_pkcs8(const X509_SIG *p8, const char *passphrase, int pass
 {
     PKCS8_PRIV_KEY_INFO *p8inf = PKCS8_decrypt(p8, passphrase, pass_len);
     if (p8inf == NULL) {
-        unsigned long e = ERR_peek_last_error();
-        if (ERR_GET_LIB(e) == ERR_LIB_EVP && ERR_GET_REASON(e) == EVP_R_MEMORY_LIMIT_EXCEEDED)
-            return lf_error_set(err, LF_ERR_UNSUPPORTED,
-                                "privkey: scrypt parameters exceed the memory limit");
+        /* Other errors get stacked on top of the scrypt one, so look through the queue. */
+        for (unsigned long e; (e = ERR_get_error()) != 0;)
+            if (ERR_GET_LIB(e) == ERR_LIB_EVP && ERR_GET_REASON(e) == EVP_R_MEMORY_LIMIT_EXCEEDED)
+                return lf_error_set(err, LF_ERR_UNSUPPORTED,
+                                    "privkey: scrypt parameters exceed the memory limit");
         /* A wrong passphrase shows as bad CBC padding or, one time in ~256, as garbage that
          * fails to parse: both mean the same to the user. */
         return lf_error_set(err, LF_ERR_PASSPHRASE, "privkey: wrong passphrase");

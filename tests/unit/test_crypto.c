@@ -522,6 +522,32 @@ static void test_privkey_rejects(void **state)
     X509_ALGOR_free(costly);
     PKCS8_PRIV_KEY_INFO_free(p8inf);
 
+    /* scrypt asking for more than OpenSSL's 32 MiB cap (N = 2^20, r = 8: 1 GiB) is refused as
+     * unsupported, not reported as a wrong passphrase. */
+    lf_buf enc_ok = LF_BUF_INIT;
+    assert_int_equal(lf_privkey_to_pem(shared_key, "passphrase", &enc_ok, NULL), LF_OK);
+    bio = BIO_new_mem_buf(enc_ok.data, (int)enc_ok.len);
+    p8 = PEM_read_bio_PKCS8(bio, NULL, NULL, NULL);
+    assert_non_null(p8);
+    BIO_free(bio);
+    X509_SIG_getm(p8, &alg, NULL);
+    PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+    SCRYPT_PARAMS *sp =
+        ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter);
+    assert_int_equal(ASN1_INTEGER_set(sp->costParameter, 1L << 20), 1);
+    assert_non_null(
+        ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), sp, &pbe2->keyfunc->parameter));
+    assert_non_null(ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBE2PARAM), pbe2, &alg->parameter));
+    bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PKCS8(bio, p8), 1);
+    len = BIO_get_mem_data(bio, &text);
+    expect_privkey_invalid(text, (size_t)len, LF_ERR_UNSUPPORTED, "memory");
+    BIO_free(bio);
+    SCRYPT_PARAMS_free(sp);
+    PBE2PARAM_free(pbe2);
+    X509_SIG_free(p8);
+    lf_buf_free(&enc_ok);
+
     /* A public key, garbage, an empty string, an oversize input. */
     lf_buf pub_pem = LF_BUF_INIT;
     assert_int_equal(lf_pubkey_to_pem(pub, &pub_pem, NULL), LF_OK);

@@ -4,17 +4,16 @@
  * The private key lives only in the customer's analysis tools (CLI, gateway) and at rest only
  * as PKCS#8 "ENCRYPTED PRIVATE KEY" (PROTOCOL.md §1.1): PBES2 with scrypt as the key
  * derivation function and AES-256-CBC as the cipher, built with PKCS5_pbe2_set_scrypt and
- * PKCS8_set0_pbe, written with PEM_write_bio_PKCS8. Any PKCS#8 tool loads it:
- * `openssl pkey -in key.pem`, Node's crypto.createPrivateKey({key, passphrase}), Python's
- * cryptography.
+ * PKCS8_set0_pbe, written with PEM_write_bio_PKCS8. Standard PKCS#8 tools load it (tested:
+ * `openssl pkey -in key.pem` and Node's crypto.createPrivateKey({key, passphrase})).
  *
  * scrypt parameters: N = 2^14, r = 8, p = 4, 16-byte random salt.
  *   scrypt needs 128 * r * N bytes. OpenSSL's PKCS#8 loader (and therefore Node, which uses it)
  *   refuses anything above its default 32 MiB scrypt memory cap, and offers no way to raise it
  *   through the PEM/PKCS#8 API. N = 2^15 with r = 8 already needs 32 MiB + 1 KiB and is refused
  *   (checked with OpenSSL 3.0 and Node 20), so N = 2^17, 2^16 and 2^15 are all out; N = 2^14,
- *   r = 8 (16 MiB, RFC 7914's "interactive" setting) is the largest standard memory cost that
- *   every loader accepts without a flag. p = 4 multiplies the work per guess by four at the
+ *   r = 8 (16 MiB, the scrypt paper's setting for interactive use) is the largest standard memory
+ * cost that every loader accepts without a flag. p = 4 multiplies the work per guess by four at the
  *   same memory: unlocking takes about 150 ms, paid once per CLI or gateway start.
  *
  * Loading accepts any PBES2-encrypted PKCS#8 key OpenSSL can decrypt (so keys written by

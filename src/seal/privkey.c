@@ -11,10 +11,11 @@
  *   scrypt needs 128 * r * N bytes. OpenSSL's PKCS#8 loader (and therefore Node, which uses it)
  *   refuses anything above its default 32 MiB scrypt memory cap, and offers no way to raise it
  *   through the PEM/PKCS#8 API. N = 2^15 with r = 8 already needs 32 MiB + 1 KiB and is refused
- *   (checked with OpenSSL 3.0 and Node 20), so N = 2^17, 2^16 and 2^15 are all out; N = 2^14,
- *   r = 8 (16 MiB, the scrypt paper's setting for interactive use) is the largest standard memory
- * cost that every loader accepts without a flag. p = 4 multiplies the work per guess by four at the
- *   same memory: unlocking takes about 150 ms, paid once per CLI or gateway start.
+ *   (checked with OpenSSL 3.0 and Node 20), so N = 2^17, 2^16 and 2^15 are all out.
+ *   N = 2^14, r = 8 (16 MiB, the scrypt paper's setting for interactive use) is the largest
+ *   standard memory cost that every loader accepts without a flag. p = 4 multiplies the work
+ *   per guess by four at the same memory: unlocking takes about 150 ms, paid once per CLI or
+ *   gateway start.
  *
  * Loading accepts any PBES2-encrypted PKCS#8 key OpenSSL can decrypt (so keys written by
  * `openssl pkcs8 -topk8` or Node with PBKDF2 load too), but refuses PBES1 (DES/RC2 era) and

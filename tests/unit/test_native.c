@@ -631,6 +631,11 @@ static void test_parser_limits(void **state)
     h.sequence = h.count = LF_NATIVE_KEY_FRAMES_MAX;
     expect_header(h, LF_ERR_INVALID);
     h = base(LF_NATIVE_ENTRY);
+    static const uint8_t many_tokens[257 * 16];
+    h.tokens = many_tokens;
+    h.token_count = 257;
+    expect_header(h, LF_ERR_TOO_LARGE);
+    h = base(LF_NATIVE_ENTRY);
     memset(h.tenant, 'a', 64);
     memset(h.app, 'b', 128);
     expect_header(h, LF_OK);

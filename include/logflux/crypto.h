@@ -91,7 +91,7 @@ typedef struct lf_privkey lf_privkey;
 
 /* New RSA key pair of `bits` bits (LF_RSA_BITS in production; tests may use 2048). */
 lf_err lf_privkey_generate(int bits, lf_privkey **out, lf_error *err);
-/* PEM "-----BEGIN ENCRYPTED PRIVATE KEY-----": PKCS#8, PBES2 with scrypt (N=2^17? see .c) and
+/* PEM "-----BEGIN ENCRYPTED PRIVATE KEY-----": PKCS#8, PBES2 with scrypt (N=2^14, r=8, p=4) and
  * AES-256-CBC, under passphrase. Appended to out, NUL-terminated. Empty passphrases are refused. */
 lf_err lf_privkey_to_pem(const lf_privkey *key, const char *passphrase, lf_buf *out,
                          lf_error *err);

@@ -326,6 +326,8 @@ static replay_slot *probe(lf_replay_cache *c, const uint8_t digest[16], int64_t 
 lf_err lf_replay_cache_check_and_insert(lf_replay_cache *c, const char *credential,
                                         const char *nonce, int64_t now, lf_error *err)
 {
+    if (credential == NULL || nonce == NULL)
+        return lf_error_set(err, LF_ERR_INVALID, "replay cache: credential or nonce missing");
     size_t cl = strnlen(credential, LF_AUTH_CREDENTIAL_MAX + 1);
     size_t nl = strnlen(nonce, LF_AUTH_NONCE_LEN + 1);
     if (cl > LF_AUTH_CREDENTIAL_MAX || nl > LF_AUTH_NONCE_LEN)

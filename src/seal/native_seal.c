@@ -336,6 +336,16 @@ lf_err lf_native_seal_entry(lf_native_session *s, uint8_t entry_type, const lf_n
                      compress, entry->json, entry->len, out, err);
 }
 
+/* The block plaintext: each entry as u32 length || JSON, back to back. */
+static void write_block(const lf_native_entry *entries, size_t n, uint8_t *p)
+{
+    for (size_t i = 0; i < n; i++) {
+        lf_store_be32(p, (uint32_t)entries[i].len);
+        memcpy(p + 4, entries[i].json, entries[i].len);
+        p += 4 + entries[i].len;
+    }
+}
+
 lf_err lf_native_seal_block(lf_native_session *s, uint8_t entry_type,
                             const lf_native_entry *entries, size_t n, const uint8_t *tokens,
                             size_t token_count, bool compress, lf_buf *out, lf_error *err)
@@ -363,20 +373,35 @@ lf_err lf_native_seal_block(lf_native_session *s, uint8_t entry_type,
     lf_err rc = check_can_seal(s, "block", err);
     if (rc != LF_OK)
         return rc;
+    if (!compress) {
+        /* Hot path: lay the plaintext out where its ciphertext will go, right after the
+         * header in `out`, and encrypt it in place. That saves a copy of the block and a wipe
+         * of a scratch buffer: half the cost of sealing a 64 KiB block beside AES-GCM itself. */
+        size_t header_len = LF_NATIVE_FIXED_LEN + strlen(s->tenant) + strlen(s->app) +
+                            token_count * LF_NATIVE_TOKEN_LEN;
+        if (token_count > LF_NATIVE_TOKENS_MAX ||
+            lf_buf_reserve(out, header_len + total + LF_GCM_TAG_LEN) != LF_OK)
+            return lf_error_set(err, LF_ERR_NOMEM, "native block: out of memory");
+        uint8_t *body = out->data + out->len + header_len;
+        write_block(entries, n, body);
+        rc = seal_data(s, LF_NATIVE_BLOCK, entry_type, ts_min, ts_max, (uint32_t)n, tokens,
+                       token_count, false, body, total, out, err);
+        if (rc != LF_OK)
+            lf_wipe(body, total); /* the plaintext must not stay in the caller's spare room */
+        return rc;
+    }
     lf_buf_reset(&s->block);
     if (lf_buf_reserve(&s->block, total) != LF_OK)
         return lf_error_set(err, LF_ERR_NOMEM, "native block: out of memory");
-    uint8_t *p = s->block.data;
-    for (size_t i = 0; i < n; i++) {
-        lf_store_be32(p, (uint32_t)entries[i].len);
-        memcpy(p + 4, entries[i].json, entries[i].len);
-        p += 4 + entries[i].len;
-    }
+    write_block(entries, n, s->block.data);
     s->block.len = total;
     rc = seal_data(s, LF_NATIVE_BLOCK, entry_type, ts_min, ts_max, (uint32_t)n, tokens, token_count,
                    compress, s->block.data, total, out, err);
-    lf_wipe(s->block.data, s->block.len); /* no plaintext lingers between blocks */
+    /* No plaintext lingers between blocks, compressed or not. */
+    lf_wipe(s->block.data, s->block.len);
+    lf_wipe(s->compressed.data, s->compressed.len);
     lf_buf_reset(&s->block);
+    lf_buf_reset(&s->compressed);
     return rc;
 }
 

@@ -34,8 +34,7 @@ lf_err lf_gzip_compress(const void *in, size_t len, int level, lf_buf *out, lf_e
 /* Reusable compressor for one thread (not thread-safe). Free with lf_gzip_free (NULL ok). */
 typedef struct lf_gzip lf_gzip;
 lf_err lf_gzip_new(int level, lf_gzip **out, lf_error *err);
-lf_err lf_gzip_ctx_compress(lf_gzip *ctx, const void *in, size_t len, lf_buf *out,
-                            lf_error *err);
+lf_err lf_gzip_ctx_compress(lf_gzip *ctx, const void *in, size_t len, lf_buf *out, lf_error *err);
 void lf_gzip_free(lf_gzip *ctx);
 
 /* Inflate a gzip stream (one member or several concatenated members, as RFC 1952 allows),

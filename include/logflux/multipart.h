@@ -59,12 +59,15 @@ typedef struct lf_mp_limits {
     size_t max_headers;     /* header lines per part; 32 */
 } lf_mp_limits;
 
-#define LF_MP_LIMITS_DEFAULT {10u * 1024u * 1024u, 1024u * 1024u, 1000u, 8192u, 32u}
+#define LF_MP_LIMITS_DEFAULT                                                                       \
+    {                                                                                              \
+        10u * 1024u * 1024u, 1024u * 1024u, 1000u, 8192u, 32u                                      \
+    }
 
 /* ------------------------------------------------------------------ builder */
 
 typedef struct lf_mp_builder {
-    lf_buf body;       /* the request body so far (owned; lf_mp_builder_free releases it) */
+    lf_buf body; /* the request body so far (owned; lf_mp_builder_free releases it) */
     lf_mp_form form;
     char boundary[LF_MP_BOUNDARY_MAX + 1];
     char content_type[LF_MP_BOUNDARY_MAX + 64]; /* "multipart/mixed; boundary=..." */

@@ -42,8 +42,8 @@ extern "C" {
 
 /* body = gzip(json) appended to out; h (may be NULL) gets entry type 7, payload type 3, the
  * timestamp of ts_ns, empty key id and nonce. level: LF_GZIP_LEVEL_DEFAULT or 1..9. */
-lf_err lf_v3_plain_seal_json(const void *json, size_t len, int64_t ts_ns, int level,
-                             lf_buf *out, lf_v3_headers *h, lf_error *err);
+lf_err lf_v3_plain_seal_json(const void *json, size_t len, int64_t ts_ns, int level, lf_buf *out,
+                             lf_v3_headers *h, lf_error *err);
 /* Inflate (if gzip, bounded by LF_PAYLOAD_MAX_JSON) a payload-type-3 body into json_out. */
 lf_err lf_v3_plain_open(const void *body, size_t len, lf_buf *json_out, lf_error *err);
 
@@ -65,12 +65,11 @@ void lf_v3_sealer_free(lf_v3_sealer *s);
 /* Seal JSON bytes as one entry of entry_type (1..7; 7 gives a payload-type-3 body). nonce:
  * 12 bytes, or NULL for a fresh random one (production). ts_ns: the payload's ts, written to
  * h->timestamp. Appends the part body to out and fills h. The JSON is not validated. */
-lf_err lf_v3_seal_json(lf_v3_sealer *s, int entry_type, int64_t ts_ns, const void *json,
-                       size_t len, const uint8_t *nonce, lf_buf *out, lf_v3_headers *h,
-                       lf_error *err);
+lf_err lf_v3_seal_json(lf_v3_sealer *s, int entry_type, int64_t ts_ns, const void *json, size_t len,
+                       const uint8_t *nonce, lf_buf *out, lf_v3_headers *h, lf_error *err);
 /* Encode p (lf_payload_encode) and seal it with entry type p->type. */
-lf_err lf_v3_seal_payload(lf_v3_sealer *s, const lf_payload *p, const uint8_t *nonce,
-                          lf_buf *out, lf_v3_headers *h, lf_error *err);
+lf_err lf_v3_seal_payload(lf_v3_sealer *s, const lf_payload *p, const uint8_t *nonce, lf_buf *out,
+                          lf_v3_headers *h, lf_error *err);
 
 /* Open a payload-type-1 body: json_out receives the JSON (decrypted plaintext: free it with
  * lf_buf_free_secret). LF_ERR_AUTH on a wrong key/nonce/tampering, LF_ERR_TRUNCATED for a
@@ -78,13 +77,13 @@ lf_err lf_v3_seal_payload(lf_v3_sealer *s, const lf_payload *p, const uint8_t *n
 lf_err lf_v3_open_json(const uint8_t key[LF_AES_KEY_LEN], const uint8_t nonce[LF_GCM_NONCE_LEN],
                        const void *sealed, size_t len, lf_buf *json_out, lf_error *err);
 /* Same with a reusable AES context (bulk decryption under one session key). */
-lf_err lf_v3_open_json_ctx(lf_aead *ctx, const uint8_t nonce[LF_GCM_NONCE_LEN],
-                           const void *sealed, size_t len, lf_buf *json_out, lf_error *err);
+lf_err lf_v3_open_json_ctx(lf_aead *ctx, const uint8_t nonce[LF_GCM_NONCE_LEN], const void *sealed,
+                           size_t len, lf_buf *json_out, lf_error *err);
 /* Open and decode one part as received: h gives entry type, payload type and nonce (key may
  * be NULL for payload type 3). now_ns as lf_payload_decode. *out is freed with
  * lf_payload_free. */
-lf_err lf_v3_open_payload(const uint8_t *key, const lf_v3_headers *h, const void *body,
-                          size_t len, int64_t now_ns, lf_payload **out, lf_error *err);
+lf_err lf_v3_open_payload(const uint8_t *key, const lf_v3_headers *h, const void *body, size_t len,
+                          int64_t now_ns, lf_payload **out, lf_error *err);
 
 #ifdef __cplusplus
 }

@@ -55,12 +55,10 @@ void lf_gzip_free(lf_gzip *ctx)
     free(ctx);
 }
 
-lf_err lf_gzip_ctx_compress(lf_gzip *ctx, const void *in, size_t len, lf_buf *out,
-                            lf_error *err)
+lf_err lf_gzip_ctx_compress(lf_gzip *ctx, const void *in, size_t len, lf_buf *out, lf_error *err)
 {
     if (len > UINT_MAX / 2)
-        return lf_error_set(err, LF_ERR_TOO_LARGE, "gzip: input of %zu bytes is too large",
-                            len);
+        return lf_error_set(err, LF_ERR_TOO_LARGE, "gzip: input of %zu bytes is too large", len);
     if (deflateReset(&ctx->zs) != Z_OK)
         return lf_error_set(err, LF_ERR_INVALID, "gzip: deflateReset failed");
     /* deflateBound covers the zlib wrapper; gzip adds 18 bytes of header/trailer at most
@@ -105,8 +103,8 @@ lf_err lf_gunzip(const void *in, size_t len, size_t max_out, lf_buf *out, lf_err
     const size_t start = out->len;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (len == 0)
-        return lf_error_set(err, LF_ERR_TRUNCATED, "gunzip: empty input");
+    if (len == 0 || (len == 1 && ((const uint8_t *)in)[0] == 0x1f))
+        return lf_error_set(err, LF_ERR_TRUNCATED, "gunzip: input ends inside the header");
     if (!lf_is_gzip(in, len))
         return lf_error_set(err, LF_ERR_INVALID, "gunzip: missing gzip magic");
     if (len > UINT_MAX)
@@ -151,9 +149,8 @@ lf_err lf_gunzip(const void *in, size_t len, size_t max_out, lf_buf *out, lf_err
             /* Another member may follow (RFC 1952 §2.2); anything else is garbage. */
             if (!lf_is_gzip(zs.next_in, zs.avail_in))
                 return gunzip_fail(out, start, &zs,
-                                   zs.avail_in == 1 && zs.next_in[0] == 0x1f
-                                       ? LF_ERR_TRUNCATED
-                                       : LF_ERR_INVALID,
+                                   zs.avail_in == 1 && zs.next_in[0] == 0x1f ? LF_ERR_TRUNCATED
+                                                                             : LF_ERR_INVALID,
                                    err, "trailing bytes after the gzip stream");
             if (inflateReset(&zs) != Z_OK)
                 return gunzip_fail(out, start, &zs, LF_ERR_INVALID, err, "inflateReset failed");

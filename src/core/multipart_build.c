@@ -38,8 +38,7 @@ lf_err lf_mp_builder_init(lf_mp_builder *b, lf_mp_form form, const char *boundar
     } else {
         size_t n = strlen(boundary);
         if (n == 0 || n > LF_MP_BOUNDARY_MAX || boundary[n - 1] == ' ')
-            return lf_error_set(err, LF_ERR_INVALID, "multipart: boundary of %zu characters",
-                                n);
+            return lf_error_set(err, LF_ERR_INVALID, "multipart: boundary of %zu characters", n);
         for (size_t i = 0; i < n; i++)
             if (!boundary_char_ok(boundary[i]))
                 return lf_error_set(err, LF_ERR_INVALID,

@@ -120,8 +120,7 @@ static lf_err parse_content_type(const char *ct, char *boundary, lf_error *err)
         while (is_lwsp(*s))
             s++;
         if (name_len == 0 || *s++ != '=')
-            return lf_error_set(err, LF_ERR_INVALID,
-                                "multipart: malformed Content-Type parameter");
+            return lf_error_set(err, LF_ERR_INVALID, "multipart: malformed Content-Type parameter");
         while (is_lwsp(*s))
             s++;
         char value[LF_MP_BOUNDARY_MAX + 2];
@@ -301,8 +300,7 @@ enum delim_kind { D_NONE, D_MORE, D_INNER, D_CLOSE, D_TOO_LONG };
 
 /* s[0..n) starts with the delimiter text; classify what follows. *line_len receives the
  * bytes to consume (through the CRLF for an inner delimiter, through "--" for the close). */
-static enum delim_kind classify(const lf_mp_parser *p, const uint8_t *s, size_t n,
-                                size_t *line_len)
+static enum delim_kind classify(const lf_mp_parser *p, const uint8_t *s, size_t n, size_t *line_len)
 {
     size_t j = p->dlen;
     if (j >= n)
@@ -475,9 +473,8 @@ static void header_value(part *pt, int which, const char *v, size_t len)
 
 static void header_line(lf_mp_parser *p, const char *line, size_t len)
 {
-    static const char *const names[] = {"content-type",       "x-lf-entry-type",
-                                        "x-lf-payload-type",  "x-lf-timestamp",
-                                        "x-lf-search-tokens", "x-lf-key-id",
+    static const char *const names[] = {"content-type",   "x-lf-entry-type",    "x-lf-payload-type",
+                                        "x-lf-timestamp", "x-lf-search-tokens", "x-lf-key-id",
                                         "x-lf-nonce"};
     part *pt = current(p);
     if (++pt->n_headers > p->limits.max_headers) {
@@ -498,8 +495,7 @@ static void header_line(lf_mp_parser *p, const char *line, size_t len)
         ve--;
     for (size_t i = vs; i < ve; i++)
         if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
-            part_error(pt, LF_ERR_INVALID, "control character in header line %zu",
-                       pt->n_headers);
+            part_error(pt, LF_ERR_INVALID, "control character in header line %zu", pt->n_headers);
             return;
         }
     for (int w = 0; w < (int)(sizeof names / sizeof *names); w++) {

@@ -52,7 +52,9 @@ static lf_err check_map(const char *what, const lf_kv *kv, size_t n, lf_error *e
             return lf_error_set(err, LF_ERR_INVALID, "payload: %s[%zu] has a NULL key or value",
                                 what, i);
         size_t kl = strlen(kv[i].key), vl = strlen(kv[i].value);
-        if (kl == 0 || kl > LF_PAYLOAD_MAX_KEY)
+        if (kl == 0)
+            return lf_error_set(err, LF_ERR_INVALID, "payload: %s key %zu is empty", what, i);
+        if (kl > LF_PAYLOAD_MAX_KEY)
             return lf_error_set(err, LF_ERR_TOO_LARGE,
                                 "payload: %s key %zu has %zu bytes (1..%d allowed)", what, i, kl,
                                 LF_PAYLOAD_MAX_KEY);
@@ -62,8 +64,8 @@ static lf_err check_map(const char *what, const lf_kv *kv, size_t n, lf_error *e
                                 LF_PAYLOAD_MAX_VALUE);
         for (size_t j = 0; j < i; j++)
             if (strcmp(kv[i].key, kv[j].key) == 0)
-                return lf_error_set(err, LF_ERR_INVALID, "payload: duplicate %s key at %zu",
-                                    what, i);
+                return lf_error_set(err, LF_ERR_INVALID, "payload: duplicate %s key at %zu", what,
+                                    i);
     }
     return LF_OK;
 }
@@ -71,8 +73,8 @@ static lf_err check_map(const char *what, const lf_kv *kv, size_t n, lf_error *e
 static lf_err check_list(const char *what, const void *items, size_t n, lf_error *err)
 {
     if (n > LF_PAYLOAD_MAX_LIST)
-        return lf_error_set(err, LF_ERR_TOO_LARGE, "payload: %zu %s entries (at most %d)", n,
-                            what, LF_PAYLOAD_MAX_LIST);
+        return lf_error_set(err, LF_ERR_TOO_LARGE, "payload: %zu %s entries (at most %d)", n, what,
+                            LF_PAYLOAD_MAX_LIST);
     if (n > 0 && items == NULL)
         return lf_error_set(err, LF_ERR_INVALID, "payload: %s count without entries", what);
     return LF_OK;
@@ -111,21 +113,20 @@ lf_err lf_payload_validate(const lf_payload *p, int64_t now_ns, lf_error *err)
         break;
     case LF_ENTRY_TELEMETRY:
     case LF_ENTRY_TELEMETRY_MANAGED:
-        if ((rc = check_list("readings", p->telemetry.readings, p->telemetry.n_readings,
-                             err)) != LF_OK)
+        if ((rc = check_list("readings", p->telemetry.readings, p->telemetry.n_readings, err)) !=
+            LF_OK)
             return rc;
         for (size_t i = 0; i < p->telemetry.n_readings; i++)
             if (!isfinite(p->telemetry.readings[i].value))
-                return lf_error_set(err, LF_ERR_INVALID,
-                                    "payload: reading %zu value is not finite", i);
+                return lf_error_set(err, LF_ERR_INVALID, "payload: reading %zu value is not finite",
+                                    i);
         break;
     default:
         break;
     }
     if (now_ns != 0) {
         if (p->ts_ns > now_ns && p->ts_ns - now_ns > LF_PAYLOAD_MAX_FUTURE_NS)
-            return lf_error_set(err, LF_ERR_EXPIRED,
-                                "payload: ts is more than 60 s in the future");
+            return lf_error_set(err, LF_ERR_EXPIRED, "payload: ts is more than 60 s in the future");
         if (p->ts_ns < now_ns && now_ns - p->ts_ns > LF_PAYLOAD_MAX_AGE_NS)
             return lf_error_set(err, LF_ERR_EXPIRED, "payload: ts is more than a year old");
     }
@@ -441,8 +442,8 @@ static void encode_extras(enc *e, const char *extra_json)
     if (!json_is_object(x)) {
         json_decref(x);
         if (e->rc == LF_OK)
-            e->rc = lf_error_set(e->err, LF_ERR_INVALID,
-                                 "payload: extra_json is not a JSON object");
+            e->rc =
+                lf_error_set(e->err, LF_ERR_INVALID, "payload: extra_json is not a JSON object");
         return;
     }
     const char *key;
@@ -623,8 +624,7 @@ static lf_err want_time(dec *d, const char *key, json_t *v, int64_t *out)
         return lf_error_set(d->err, LF_ERR_INVALID, "payload: field '%s' is not a string", key);
     lf_error tmp;
     if (lf_rfc3339_parse(json_string_value(v), json_string_length(v), out, &tmp) != LF_OK)
-        return lf_error_set(d->err, LF_ERR_INVALID, "payload: field '%s': %s", key,
-                            tmp.message);
+        return lf_error_set(d->err, LF_ERR_INVALID, "payload: field '%s': %s", key, tmp.message);
     return LF_OK;
 }
 
@@ -670,8 +670,8 @@ static lf_err decode_array(dec *d, const char *key, json_t *v, size_t elem, void
     *n_out = n;
     for (size_t i = 0; i < n; i++)
         if (!json_is_object(json_array_get(v, i)))
-            return lf_error_set(d->err, LF_ERR_INVALID, "payload: %s[%zu] is not an object",
-                                key, i);
+            return lf_error_set(d->err, LF_ERR_INVALID, "payload: %s[%zu] is not an object", key,
+                                i);
     return LF_OK;
 }
 
@@ -683,8 +683,8 @@ static lf_err member_str(dec *d, const char *arr, size_t i, json_t *obj, const c
     if (v == NULL || json_is_null(v))
         return LF_OK;
     if (!json_is_string(v))
-        return lf_error_set(d->err, LF_ERR_INVALID, "payload: %s[%zu].%s is not a string", arr,
-                            i, key);
+        return lf_error_set(d->err, LF_ERR_INVALID, "payload: %s[%zu].%s is not a string", arr, i,
+                            key);
     *out = json_string_value(v);
     return LF_OK;
 }
@@ -717,8 +717,7 @@ static lf_err decode_log_field(dec *d, const char *key, json_t *v, bool *known)
         p->log.stack_trace = d->o->frames;
         for (size_t i = 0; rc == LF_OK && i < p->log.n_stack_trace; i++) {
             json_t *el = json_array_get(v, i), *line = json_object_get(el, "line");
-            if ((rc = member_str(d, key, i, el, "function", &d->o->frames[i].function)) ==
-                    LF_OK &&
+            if ((rc = member_str(d, key, i, el, "function", &d->o->frames[i].function)) == LF_OK &&
                 (rc = member_str(d, key, i, el, "file", &d->o->frames[i].file)) == LF_OK &&
                 line != NULL && !json_is_null(line)) {
                 if (!json_is_integer(line))
@@ -802,10 +801,8 @@ static lf_err decode_type_field(dec *d, const char *key, json_t *v, bool *known)
             p->telemetry.readings = d->o->readings;
             for (size_t i = 0; rc == LF_OK && i < p->telemetry.n_readings; i++) {
                 json_t *el = json_array_get(v, i), *num = json_object_get(el, "value");
-                if ((rc = member_str(d, key, i, el, "name", &d->o->readings[i].name)) ==
-                        LF_OK &&
-                    (rc = member_str(d, key, i, el, "unit", &d->o->readings[i].unit)) ==
-                        LF_OK &&
+                if ((rc = member_str(d, key, i, el, "name", &d->o->readings[i].name)) == LF_OK &&
+                    (rc = member_str(d, key, i, el, "unit", &d->o->readings[i].unit)) == LF_OK &&
                     num != NULL && !json_is_null(num)) {
                     if (!json_is_number(num))
                         rc = lf_error_set(d->err, LF_ERR_INVALID,
@@ -905,8 +902,8 @@ lf_err lf_payload_decode(const void *json, size_t len, int entry_type, int64_t n
     lf_err rc;
     *out = NULL;
     if (len > LF_PAYLOAD_MAX_JSON)
-        return lf_error_set(err, LF_ERR_TOO_LARGE, "payload: %zu bytes of JSON (at most %u)",
-                            len, LF_PAYLOAD_MAX_JSON);
+        return lf_error_set(err, LF_ERR_TOO_LARGE, "payload: %zu bytes of JSON (at most %u)", len,
+                            LF_PAYLOAD_MAX_JSON);
     if ((rc = check_depth(json, len, err)) != LF_OK)
         return rc;
     lf_payload *p = calloc(1, sizeof *p);
@@ -921,8 +918,7 @@ lf_err lf_payload_decode(const void *json, size_t len, int entry_type, int64_t n
     o->root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (o->root == NULL) {
         /* jerr.text may quote input; report only the position */
-        rc = lf_error_set(err, LF_ERR_INVALID, "payload: malformed JSON at byte %d",
-                          jerr.position);
+        rc = lf_error_set(err, LF_ERR_INVALID, "payload: malformed JSON at byte %d", jerr.position);
         goto fail;
     }
     if (!json_is_object(o->root)) {

@@ -91,8 +91,7 @@ lf_err lf_rfc3339_parse(const char *text, size_t len, int64_t *ns_out, lf_error 
         size_t digits = 0;
         while (pos < len && text[pos] >= '0' && text[pos] <= '9') {
             if (++digits > 9)
-                return lf_error_set(err, LF_ERR_INVALID,
-                                    "rfc3339: more than 9 fraction digits");
+                return lf_error_set(err, LF_ERR_INVALID, "rfc3339: more than 9 fraction digits");
             frac = frac * 10 + (unsigned)(text[pos] - '0');
             pos++;
         }
@@ -118,11 +117,13 @@ lf_err lf_rfc3339_parse(const char *text, size_t len, int64_t *ns_out, lf_error 
     if (pos != len)
         return lf_error_set(err, LF_ERR_INVALID, "rfc3339: trailing characters");
 
-    int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                   second - offset;
-    int64_t ns;
-    if (__builtin_mul_overflow(secs, LF_NS_PER_SEC, &ns) ||
-        __builtin_add_overflow(ns, (int64_t)frac, &ns))
+    int64_t secs =
+        days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+    /* (secs + 1) * 1e9 - (1e9 - frac) reaches INT64_MIN, where secs * 1e9 + frac would
+     * overflow on the way */
+    int64_t ns, carry = secs < 0 && frac > 0 ? 1 : 0;
+    if (__builtin_mul_overflow(secs + carry, LF_NS_PER_SEC, &ns) ||
+        __builtin_add_overflow(ns, carry ? (int64_t)frac - LF_NS_PER_SEC : (int64_t)frac, &ns))
         return lf_error_set(err, LF_ERR_INVALID,
                             "rfc3339: timestamp outside the representable range");
     *ns_out = ns;

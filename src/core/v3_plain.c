@@ -10,8 +10,8 @@
 #include "logflux/compress.h"
 #include "logflux/v3.h"
 
-lf_err lf_v3_plain_seal_json(const void *json, size_t len, int64_t ts_ns, int level,
-                             lf_buf *out, lf_v3_headers *h, lf_error *err)
+lf_err lf_v3_plain_seal_json(const void *json, size_t len, int64_t ts_ns, int level, lf_buf *out,
+                             lf_v3_headers *h, lf_error *err)
 {
     if (len > LF_PAYLOAD_MAX_JSON)
         return lf_error_set(err, LF_ERR_TOO_LARGE, "v3: payload of %zu bytes", len);

@@ -67,19 +67,17 @@ static void scrub(lf_buf *b)
     b->len = 0;
 }
 
-lf_err lf_v3_seal_json(lf_v3_sealer *s, int entry_type, int64_t ts_ns, const void *json,
-                       size_t len, const uint8_t *nonce, lf_buf *out, lf_v3_headers *h,
-                       lf_error *err)
+lf_err lf_v3_seal_json(lf_v3_sealer *s, int entry_type, int64_t ts_ns, const void *json, size_t len,
+                       const uint8_t *nonce, lf_buf *out, lf_v3_headers *h, lf_error *err)
 {
     if (entry_type < 1 || entry_type > 7)
         return lf_error_set(err, LF_ERR_INVALID, "v3: entry type %d is not 1..7", entry_type);
     if (len > LF_PAYLOAD_MAX_JSON)
         return lf_error_set(err, LF_ERR_TOO_LARGE, "v3: payload of %zu bytes", len);
     if (entry_type == LF_ENTRY_TELEMETRY_MANAGED)
-        return lf_v3_plain_seal_json(json, len, ts_ns,
-                                     s->gzip_level == LF_V3_NO_GZIP ? LF_GZIP_LEVEL_DEFAULT
-                                                                    : s->gzip_level,
-                                     out, h, err);
+        return lf_v3_plain_seal_json(
+            json, len, ts_ns,
+            s->gzip_level == LF_V3_NO_GZIP ? LF_GZIP_LEVEL_DEFAULT : s->gzip_level, out, h, err);
     uint8_t n[LF_GCM_NONCE_LEN];
     lf_err rc = LF_OK;
     if (nonce != NULL)
@@ -110,20 +108,19 @@ lf_err lf_v3_seal_json(lf_v3_sealer *s, int entry_type, int64_t ts_ns, const voi
     return LF_OK;
 }
 
-lf_err lf_v3_seal_payload(lf_v3_sealer *s, const lf_payload *p, const uint8_t *nonce,
-                          lf_buf *out, lf_v3_headers *h, lf_error *err)
+lf_err lf_v3_seal_payload(lf_v3_sealer *s, const lf_payload *p, const uint8_t *nonce, lf_buf *out,
+                          lf_v3_headers *h, lf_error *err)
 {
     scrub(&s->json);
     lf_err rc = lf_payload_encode(p, &s->json, err);
     if (rc == LF_OK)
-        rc = lf_v3_seal_json(s, p->type, p->ts_ns, s->json.data, s->json.len, nonce, out, h,
-                             err);
+        rc = lf_v3_seal_json(s, p->type, p->ts_ns, s->json.data, s->json.len, nonce, out, h, err);
     scrub(&s->json);
     return rc;
 }
 
-lf_err lf_v3_open_json_ctx(lf_aead *ctx, const uint8_t nonce[LF_GCM_NONCE_LEN],
-                           const void *sealed, size_t len, lf_buf *json_out, lf_error *err)
+lf_err lf_v3_open_json_ctx(lf_aead *ctx, const uint8_t nonce[LF_GCM_NONCE_LEN], const void *sealed,
+                           size_t len, lf_buf *json_out, lf_error *err)
 {
     if (len < LF_GCM_TAG_LEN)
         return lf_error_set(err, LF_ERR_TRUNCATED, "v3: body of %zu bytes is shorter than the tag",
@@ -155,8 +152,8 @@ lf_err lf_v3_open_json(const uint8_t key[LF_AES_KEY_LEN], const uint8_t nonce[LF
     return rc;
 }
 
-lf_err lf_v3_open_payload(const uint8_t *key, const lf_v3_headers *h, const void *body,
-                          size_t len, int64_t now_ns, lf_payload **out, lf_error *err)
+lf_err lf_v3_open_payload(const uint8_t *key, const lf_v3_headers *h, const void *body, size_t len,
+                          int64_t now_ns, lf_payload **out, lf_error *err)
 {
     lf_buf json = LF_BUF_INIT;
     lf_err rc;

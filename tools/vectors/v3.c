@@ -33,9 +33,8 @@
 static const char *err_name(lf_err e)
 {
     static const char *const names[] = {
-        "ok",          "invalid",   "too_large",  "nomem", "crypto",  "auth",
-        "expired",     "replay",    "scope",      "unsupported", "truncated",
-        "passphrase",  "io",        "not_found",
+        "ok",     "invalid", "too_large",   "nomem",     "crypto",     "auth", "expired",
+        "replay", "scope",   "unsupported", "truncated", "passphrase", "io",   "not_found",
     };
     return (unsigned)e < sizeof names / sizeof *names ? names[e] : "unknown";
 }
@@ -210,8 +209,8 @@ static const char ts_sdk_metric[] =
     "\"ts\":\"2026-11-28T03:00:00.123Z\",\"name\":\"page.load\",\"value\":812,\"unit\":\"ms\","
     "\"metric_type\":\"distribution\",\"sdk\":{\"name\":\"logflux-js-sdk\",\"version\":\"3.0.1\"}}";
 
-static int add_entry(json_t *arr, const char *name, int entry_type, bool compressed,
-                     bool canonical, const char *json, size_t json_len, int64_t ts, int which)
+static int add_entry(json_t *arr, const char *name, int entry_type, bool compressed, bool canonical,
+                     const char *json, size_t json_len, int64_t ts, int which)
 {
     uint8_t key[32], nonce[12];
     fixed_key(key);
@@ -267,8 +266,8 @@ static int gen_entries(const char *dir)
                                     "(zlib level 6); empty when compressed is false."));
     json_object_set_new(root, "key", json_hex(key, 32));
     json_object_set_new(root, "key_id", json_string(VEC_KEY_ID));
-    const char *names[] = {NULL, "log", "metric", "trace", "event", "audit", "telemetry",
-                           "managed-telemetry"};
+    const char *names[] = {NULL,    "log",   "metric",    "trace",
+                           "event", "audit", "telemetry", "managed-telemetry"};
     int rc = 0;
     for (int t = 1; t <= 8 && rc == 0; t++) {
         int type = t == 8 ? LF_ENTRY_LOG : t;
@@ -440,8 +439,10 @@ static void put_part_headers(lf_buf *o, const mp_part_in *in, const char *style)
 static int gen_multipart(const char *dir)
 {
     mp_part_in log, metric, managed, crlf, trace;
-    if (sealed_part(&log, LF_ENTRY_LOG, 1, false) || sealed_part(&metric, LF_ENTRY_METRIC, 2, false) ||
-        sealed_part(&crlf, LF_ENTRY_EVENT, 4, true) || sealed_part(&trace, LF_ENTRY_TRACE, 3, false))
+    if (sealed_part(&log, LF_ENTRY_LOG, 1, false) ||
+        sealed_part(&metric, LF_ENTRY_METRIC, 2, false) ||
+        sealed_part(&crlf, LF_ENTRY_EVENT, 4, true) ||
+        sealed_part(&trace, LF_ENTRY_TRACE, 3, false))
         return 1;
     log.tokens[0] = "checkout";
     log.tokens[1] = "card";
@@ -471,15 +472,14 @@ static int gen_multipart(const char *dir)
     int rc = 0;
     mp_part_in three[3] = {log, metric, managed};
     rc |= built_case(cases, "standard-three-parts", LF_MP_STANDARD, go, "standard", three, 3);
-    rc |= built_case(cases, "typescript-three-parts", LF_MP_TYPESCRIPT, js, "typescript", three,
-                     3);
-    rc |= built_case(cases, "typescript-detected-by-framing", LF_MP_TYPESCRIPT, curl,
-                     "typescript", three, 3);
+    rc |= built_case(cases, "typescript-three-parts", LF_MP_TYPESCRIPT, js, "typescript", three, 3);
+    rc |= built_case(cases, "typescript-detected-by-framing", LF_MP_TYPESCRIPT, curl, "typescript",
+                     three, 3);
     mp_part_in one[1] = {log};
     rc |= built_case(cases, "typescript-single-part", LF_MP_TYPESCRIPT, js, "typescript", one, 1);
     mp_part_in c2[2] = {crlf, metric};
-    rc |= built_case(cases, "crlf-by-chance-typescript-agent", LF_MP_TYPESCRIPT, js,
-                     "typescript", c2, 2);
+    rc |= built_case(cases, "crlf-by-chance-typescript-agent", LF_MP_TYPESCRIPT, js, "typescript",
+                     c2, 2);
     rc |= built_case(cases, "crlf-by-chance-standard", LF_MP_STANDARD, go, "standard", c2, 2);
     mp_part_in c3[3] = {crlf, metric, trace};
     rc |= built_case(cases, "crlf-by-chance-typescript-by-framing", LF_MP_TYPESCRIPT, curl,
@@ -490,8 +490,8 @@ static int gen_multipart(const char *dir)
     /* hand-written bodies */
     const char *b = "simple boundary:x";
     lf_buf body = LF_BUF_INIT;
-    lf_buf_printf(&body, "This is the preamble. --%s is mentioned but not a delimiter.\r\n--%s \t\r\n",
-                  b, b);
+    lf_buf_printf(
+        &body, "This is the preamble. --%s is mentioned but not a delimiter.\r\n--%s \t\r\n", b, b);
     put_part_headers(&body, &log, "mixed-case");
     lf_buf_append(&body, log.body.data, log.body.len);
     lf_buf_printf(&body, "\r\n--%s\r\n", b);
@@ -499,8 +499,8 @@ static int gen_multipart(const char *dir)
     lf_buf_append(&body, metric.body.data, metric.body.len);
     lf_buf_printf(&body, "\r\n--%s--  \r\nThis is the epilogue.\r\n--%s\r\n", b, b);
     json_t *c = mp_case("preamble-epilogue-quoted-boundary",
-                        "Multipart/Mixed; charset=utf-8; boundary=\"simple boundary:x\"", go,
-                        &body, "standard", NULL, NULL);
+                        "Multipart/Mixed; charset=utf-8; boundary=\"simple boundary:x\"", go, &body,
+                        "standard", NULL, NULL);
     json_t *parts = json_array();
     mp_part_in log_nt = log;
     log_nt.n_tokens = 0;
@@ -516,24 +516,29 @@ static int gen_multipart(const char *dir)
     lf_buf_printf(&body, "--%s\r\n", pb);
     put_part_headers(&body, &metric, "plain");
     lf_buf_append(&body, metric.body.data, metric.body.len);
-    lf_buf_printf(&body, "\r\n--%s\r\nX-LF-Entry-Type: 9\r\nX-LF-Payload-Type: 1\r\n"
-                         "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\n",
+    lf_buf_printf(&body,
+                  "\r\n--%s\r\nX-LF-Entry-Type: 9\r\nX-LF-Payload-Type: 1\r\n"
+                  "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\n",
                   pb, metric.h.timestamp, metric.h.nonce_b64);
     lf_buf_append(&body, metric.body.data, metric.body.len);
-    lf_buf_printf(&body, "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
-                         "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: AAAA\r\n\r\n",
+    lf_buf_printf(&body,
+                  "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
+                  "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: AAAA\r\n\r\n",
                   pb, metric.h.timestamp);
     lf_buf_append(&body, metric.body.data, metric.body.len);
-    lf_buf_printf(&body, "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
-                         "X-LF-Timestamp: %s\r\nX-LF-Nonce: %s\r\n\r\n",
+    lf_buf_printf(&body,
+                  "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
+                  "X-LF-Timestamp: %s\r\nX-LF-Nonce: %s\r\n\r\n",
                   pb, metric.h.timestamp, metric.h.nonce_b64);
     lf_buf_append(&body, metric.body.data, metric.body.len);
-    lf_buf_printf(&body, "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
-                         "X-LF-Timestamp: yesterday\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\n",
+    lf_buf_printf(&body,
+                  "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
+                  "X-LF-Timestamp: yesterday\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\n",
                   pb, metric.h.nonce_b64);
     lf_buf_append(&body, metric.body.data, metric.body.len);
-    lf_buf_printf(&body, "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
-                         "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\nshort",
+    lf_buf_printf(&body,
+                  "\r\n--%s\r\nX-LF-Entry-Type: 2\r\nX-LF-Payload-Type: 1\r\n"
+                  "X-LF-Timestamp: %s\r\nX-LF-Key-ID: k\r\nX-LF-Nonce: %s\r\n\r\nshort",
                   pb, metric.h.timestamp, metric.h.nonce_b64);
     lf_buf_printf(&body, "\r\n--%s\r\n", pb);
     put_part_headers(&body, &trace, "plain");
@@ -543,10 +548,10 @@ static int gen_multipart(const char *dir)
                 NULL);
     parts = json_array();
     json_array_append_new(parts, expected_part(0, &metric));
-    json_array_append_new(parts, expected_error_part(1, LF_ERR_INVALID)); /* entry type 9 */
-    json_array_append_new(parts, expected_error_part(2, LF_ERR_INVALID)); /* bad nonce */
-    json_array_append_new(parts, expected_error_part(3, LF_ERR_INVALID)); /* no key id */
-    json_array_append_new(parts, expected_error_part(4, LF_ERR_INVALID)); /* bad timestamp */
+    json_array_append_new(parts, expected_error_part(1, LF_ERR_INVALID));   /* entry type 9 */
+    json_array_append_new(parts, expected_error_part(2, LF_ERR_INVALID));   /* bad nonce */
+    json_array_append_new(parts, expected_error_part(3, LF_ERR_INVALID));   /* no key id */
+    json_array_append_new(parts, expected_error_part(4, LF_ERR_INVALID));   /* bad timestamp */
     json_array_append_new(parts, expected_error_part(5, LF_ERR_TRUNCATED)); /* < tag */
     json_array_append_new(parts, expected_part(6, &trace));
     json_object_set_new(c, "error", json_null());
@@ -574,8 +579,7 @@ static int gen_multipart(const char *dir)
 
     body.len = 0;
     lf_buf_append_str(&body, "preamble only\r\n--pp--\r\n");
-    c = mp_case("close-without-parts", "multipart/mixed; boundary=pp", go, &body, NULL, NULL,
-                NULL);
+    c = mp_case("close-without-parts", "multipart/mixed; boundary=pp", go, &body, NULL, NULL, NULL);
     json_object_set_new(c, "error", json_string(err_name(LF_ERR_INVALID)));
     json_object_set_new(c, "parts", json_array());
     json_array_append_new(cases, c);
@@ -699,9 +703,9 @@ static char *parse_to_json(const char *ct, const char *ua, const lf_buf *body, s
         json_object_set_new(o, "message", json_string(err.message));
     } else {
         json_object_set_new(o, "error", json_null());
-        json_object_set_new(o, "form", json_string(lf_mp_parser_form(p) == LF_MP_STANDARD
-                                                       ? "standard"
-                                                       : "typescript"));
+        json_object_set_new(
+            o, "form",
+            json_string(lf_mp_parser_form(p) == LF_MP_STANDARD ? "standard" : "typescript"));
         json_t *arr = json_array();
         for (size_t i = 0; i < lf_mp_parser_count(p); i++) {
             const lf_mp_part *pt = lf_mp_parser_part(p, i);

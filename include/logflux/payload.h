@@ -9,7 +9,14 @@
  * lf_payload_decode parses untrusted JSON (bounded size and nesting), validates it, and
  * returns an lf_payload whose strings and arrays live in storage owned by the payload itself
  * (free it with lf_payload_free). Fields it does not know are kept, as one JSON object text
- * in `extra_json`, and written back by lf_payload_encode, so re-encoding loses nothing.
+ * in `extra_json`, and written back by lf_payload_encode, so re-encoding loses nothing at the
+ * top level. Known fields set to JSON null read as absent. Members other than the documented
+ * ones inside error_chain[], stack_trace[] and readings[] elements are not kept: a reader that
+ * must show an entry exactly as sent shows the decrypted bytes, not a re-encoding.
+ *
+ * Time: `ts` and trace start/end are int64 Unix nanoseconds here and RFC 3339 (UTC, nine
+ * fraction digits) in the JSON. The decoder's window check takes the checker's clock as an
+ * argument; pass 0 to skip it (the customer's tools read archives older than a year).
  */
 #ifndef LOGFLUX_PAYLOAD_H
 #define LOGFLUX_PAYLOAD_H

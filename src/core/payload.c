@@ -612,6 +612,8 @@ static lf_err want_string(dec *d, const char *key, json_t *v, const char **out)
 
 static lf_err want_number(dec *d, const char *key, json_t *v, double *out)
 {
+    if (json_is_null(v))
+        return LF_OK;
     if (!json_is_number(v))
         return lf_error_set(d->err, LF_ERR_INVALID, "payload: field '%s' is not a number", key);
     *out = json_number_value(v);
@@ -620,6 +622,8 @@ static lf_err want_number(dec *d, const char *key, json_t *v, double *out)
 
 static lf_err want_time(dec *d, const char *key, json_t *v, int64_t *out)
 {
+    if (json_is_null(v) && strcmp(key, "ts") != 0)
+        return LF_OK;
     if (!json_is_string(v))
         return lf_error_set(d->err, LF_ERR_INVALID, "payload: field '%s' is not a string", key);
     lf_error tmp;
@@ -783,7 +787,7 @@ static lf_err decode_type_field(dec *d, const char *key, json_t *v, bool *known)
         if (strcmp(key, "end_time") == 0)
             return want_time(d, key, v, &p->trace.end_ns);
         if (strcmp(key, "duration_ms") == 0) {
-            p->trace.has_duration = true;
+            p->trace.has_duration = !json_is_null(v);
             return want_number(d, key, v, &p->trace.duration_ms);
         }
         table = trace;

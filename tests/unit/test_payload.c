@@ -476,6 +476,12 @@ static void test_decode_rejects(void **state)
     assert_int_equal(dec("{" HDR ",\"stack_trace\":[{\"line\":\"1\"}]}", 0, now), LF_ERR_INVALID);
     assert_int_equal(dec("{" HDR ",\"breadcrumbs\":{}}", 0, now), LF_ERR_INVALID);
     assert_int_equal(dec("{" HDR ",\"message\":null,\"logger\":null}", 0, now), LF_OK);
+    assert_int_equal(dec("{" HDR ",\"source\":7}", 0, now), LF_ERR_INVALID);
+    assert_int_equal(dec("{\"v\":\"2.0\",\"type\":\"trace\",\"ts\":\"" TS_TEXT
+                         "\",\"start_time\":null,\"duration_ms\":null}",
+                         0, now),
+                     LF_OK);
+    assert_int_equal(dec("{\"v\":\"2.0\",\"type\":\"log\",\"ts\":null}", 0, now), LF_ERR_INVALID);
     assert_int_equal(
         dec("{\"v\":\"2.0\",\"type\":\"metric\",\"ts\":\"" TS_TEXT "\",\"value\":\"1\"}", 0, now),
         LF_ERR_INVALID);
@@ -515,6 +521,16 @@ static void test_decode_bounds(void **state)
         for (int i = 0; i < n; i++)
             lf_buf_append_u8(&j, 'v');
         lf_buf_append_str(&j, "\"}}");
+        lf_buf_terminate(&j);
+        assert_int_equal(dec((char *)j.data, 0, now), n == 256 ? LF_OK : LF_ERR_TOO_LARGE);
+    }
+    /* source: 256 bytes pass, 257 do not */
+    for (int n = 256; n <= 257; n++) {
+        lf_buf_reset(&j);
+        lf_buf_append_str(&j, "{" HDR ",\"source\":\"");
+        for (int i = 0; i < n; i++)
+            lf_buf_append_u8(&j, 's');
+        lf_buf_append_str(&j, "\"}");
         lf_buf_terminate(&j);
         assert_int_equal(dec((char *)j.data, 0, now), n == 256 ? LF_OK : LF_ERR_TOO_LARGE);
     }

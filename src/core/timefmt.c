@@ -73,7 +73,7 @@ static bool expect(const char *text, size_t len, size_t *pos, char c1, char c2)
 lf_err lf_rfc3339_parse(const char *text, size_t len, int64_t *ns_out, lf_error *err)
 {
     size_t pos = 0;
-    unsigned year, month, day, hour, minute, second, frac = 0;
+    unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, frac = 0;
     if (len > 64)
         return lf_error_set(err, LF_ERR_INVALID, "rfc3339: timestamp of %zu characters", len);
     if (!read_digits(text, len, &pos, 4, &year) || !expect(text, len, &pos, '-', '-') ||
@@ -105,7 +105,7 @@ lf_err lf_rfc3339_parse(const char *text, size_t len, int64_t *ns_out, lf_error 
         pos++;
     } else if (pos < len && (text[pos] == '+' || text[pos] == '-')) {
         int sign = text[pos] == '-' ? -1 : 1;
-        unsigned oh, om;
+        unsigned oh = 0, om = 0;
         pos++;
         if (!read_digits(text, len, &pos, 2, &oh) || !expect(text, len, &pos, ':', ':') ||
             !read_digits(text, len, &pos, 2, &om) || oh > 23 || om > 59)

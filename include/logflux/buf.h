@@ -23,7 +23,10 @@ typedef struct lf_buf {
     size_t cap;
 } lf_buf;
 
-#define LF_BUF_INIT {NULL, 0, 0}
+#define LF_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Ensure room for `extra` more bytes. */
 lf_err lf_buf_reserve(lf_buf *b, size_t extra);

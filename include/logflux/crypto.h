@@ -55,8 +55,7 @@ lf_err lf_pubkey_to_der(const lf_pubkey *key, lf_buf *out, lf_error *err);
 /* PEM SubjectPublicKeyInfo (appended to out, NUL-terminated). */
 lf_err lf_pubkey_to_pem(const lf_pubkey *key, lf_buf *out, lf_error *err);
 /* "SHA256:<64 lowercase hex of sha256(DER SPKI)>" into out[LF_FINGERPRINT_STR_LEN]. */
-lf_err lf_pubkey_fingerprint(const lf_pubkey *key, char out[LF_FINGERPRINT_STR_LEN],
-                             lf_error *err);
+lf_err lf_pubkey_fingerprint(const lf_pubkey *key, char out[LF_FINGERPRINT_STR_LEN], lf_error *err);
 int lf_pubkey_bits(const lf_pubkey *key);
 void lf_pubkey_free(lf_pubkey *key);
 
@@ -93,8 +92,7 @@ typedef struct lf_privkey lf_privkey;
 lf_err lf_privkey_generate(int bits, lf_privkey **out, lf_error *err);
 /* PEM "-----BEGIN ENCRYPTED PRIVATE KEY-----": PKCS#8, PBES2 with scrypt (N=2^14, r=8, p=4) and
  * AES-256-CBC, under passphrase. Appended to out, NUL-terminated. Empty passphrases are refused. */
-lf_err lf_privkey_to_pem(const lf_privkey *key, const char *passphrase, lf_buf *out,
-                         lf_error *err);
+lf_err lf_privkey_to_pem(const lf_privkey *key, const char *passphrase, lf_buf *out, lf_error *err);
 /* Load an encrypted PKCS#8 PEM. Wrong passphrase gives LF_ERR_PASSPHRASE. */
 lf_err lf_privkey_from_pem(const char *pem, size_t pem_len, const char *passphrase,
                            lf_privkey **out, lf_error *err);
@@ -106,8 +104,8 @@ void lf_privkey_free(lf_privkey *key);
 lf_err lf_rsa_wrap(const lf_pubkey *key, const uint8_t *secret, size_t secret_len, lf_buf *out,
                    lf_error *err);
 /* Appends the unwrapped secret to out (use lf_buf_free_secret). LF_ERR_AUTH on failure. */
-lf_err lf_rsa_unwrap(const lf_privkey *key, const uint8_t *wrapped, size_t wrapped_len,
-                     lf_buf *out, lf_error *err);
+lf_err lf_rsa_unwrap(const lf_privkey *key, const uint8_t *wrapped, size_t wrapped_len, lf_buf *out,
+                     lf_error *err);
 
 #ifdef __cplusplus
 }

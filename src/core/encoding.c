@@ -33,8 +33,8 @@ static int hex_value(char c)
 lf_err lf_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len, lf_error *err)
 {
     if (in_len != 2 * out_len)
-        return lf_error_set(err, LF_ERR_INVALID, "hex: expected %zu digits, got %zu",
-                            2 * out_len, in_len);
+        return lf_error_set(err, LF_ERR_INVALID, "hex: expected %zu digits, got %zu", 2 * out_len,
+                            in_len);
     for (size_t i = 0; i < out_len; i++) {
         int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
@@ -113,8 +113,7 @@ lf_err lf_base64_decode(const char *in, size_t in_len, lf_buf *out, bool url, lf
         int v = b64_value(in[i], url);
         if (v < 0) {
             out->len = start;
-            return lf_error_set(err, LF_ERR_INVALID, "base64: invalid character at offset %zu",
-                                i);
+            return lf_error_set(err, LF_ERR_INVALID, "base64: invalid character at offset %zu", i);
         }
         acc = acc << 6 | (uint32_t)v;
         bits += 6;

@@ -111,8 +111,10 @@ static void test_ct_equal_and_strerror(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_rejects),
-        cmocka_unit_test(test_hex),            cmocka_unit_test(test_buf_and_be),
+        cmocka_unit_test(test_base64_rfc4648),
+        cmocka_unit_test(test_base64_rejects),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_buf_and_be),
         cmocka_unit_test(test_ct_equal_and_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,9 +160,9 @@ static void native_sender(const char *dir, const char *pinned, int64_t now)
     }
     uint8_t token[LF_NATIVE_TOKEN_LEN];
     check(lf_native_session_token(s, "order", 5, token, &err), "token", &err);
-    check(lf_native_seal_block(s, LF_ENTRY_LOG, entries, N_MESSAGES - 1, token, 1, true, &body,
-                               &err),
-          "seal block", &err);
+    check(
+        lf_native_seal_block(s, LF_ENTRY_LOG, entries, N_MESSAGES - 1, token, 1, true, &body, &err),
+        "seal block", &err);
     log_json(N_MESSAGES - 1, now + 5000000, &json);
     lf_native_entry last = {json.data, json.len, now + 5000000};
     check(lf_native_seal_entry(s, LF_ENTRY_LOG, &last, NULL, 0, false, &body, &err), "seal entry",
@@ -209,8 +209,8 @@ static void v3_sender(const char *dir, int64_t now)
         lf_v3_headers h;
         log_json(i, now + (int64_t)i * 1000000, &json);
         lf_buf_reset(&part);
-        check(lf_v3_seal_json(sealer, LF_ENTRY_LOG, now + (int64_t)i * 1000000, json.data,
-                              json.len, NULL, &part, &h, &err),
+        check(lf_v3_seal_json(sealer, LF_ENTRY_LOG, now + (int64_t)i * 1000000, json.data, json.len,
+                              NULL, &part, &h, &err),
               "v3 seal", &err);
         check(lf_mp_builder_add(&mp, &h, NULL, 0, part.data, part.len, &err), "add part", &err);
     }
@@ -262,8 +262,8 @@ static void server_view(const char *dir)
     for (size_t i = 0; i < lf_mp_parser_count(mp); i++) {
         const lf_mp_part *p = lf_mp_parser_part(mp, i);
         check(p->error.code, "part", &p->error);
-        printf("   v3 part %zu: type %d, key %s, ts %s, %zu body bytes\n", i,
-               p->headers.entry_type, p->headers.key_id, p->headers.timestamp, p->body_len);
+        printf("   v3 part %zu: type %d, key %s, ts %s, %zu body bytes\n", i, p->headers.entry_type,
+               p->headers.key_id, p->headers.timestamp, p->body_len);
         if (i == 0)
             hexdump_line("   body starts", p->body, p->body_len);
     }
@@ -320,8 +320,7 @@ static int open_native(const lf_buf *body, const lf_privkey *priv, bool quiet)
             uint8_t session_key[LF_AES_KEY_LEN];
             check(lf_native_key_frame_unwrap(&f, priv, session_key, &err), "unwrap", &err);
             lf_native_opener_free(opener);
-            check(lf_native_opener_new(session_key, f.hdr.key_id, &opener, &err), "opener",
-                  &err);
+            check(lf_native_opener_new(session_key, f.hdr.key_id, &opener, &err), "opener", &err);
             lf_wipe(session_key, sizeof session_key);
             continue;
         }
@@ -338,8 +337,7 @@ static int open_native(const lf_buf *body, const lf_privkey *priv, bool quiet)
         else if (f.hdr.sequence == next_sequence)
             next_sequence++;
         for (size_t i = 0; i < opened.count && !quiet; i++)
-            print_entry("native", opened.entries[i].data, opened.entries[i].len,
-                        f.hdr.entry_type);
+            print_entry("native", opened.entries[i].data, opened.entries[i].len, f.hdr.entry_type);
     }
     lf_native_opened_free(&opened);
     lf_native_opener_free(opener);
@@ -356,8 +354,8 @@ static void open_v3(const lf_buf *body, const char *content_type, const uint8_t 
     for (size_t i = 0; i < lf_mp_parser_count(mp); i++) {
         const lf_mp_part *p = lf_mp_parser_part(mp, i);
         lf_buf json = LF_BUF_INIT;
-        check(lf_v3_open_json(key, p->headers.nonce, p->body, p->body_len, &json, &err),
-              "v3 open", &err);
+        check(lf_v3_open_json(key, p->headers.nonce, p->body, p->body_len, &json, &err), "v3 open",
+              &err);
         if (!quiet)
             print_entry("v3", json.data, json.len, p->headers.entry_type);
         else

@@ -29,6 +29,8 @@ typedef enum lf_err {
     LF_ERR_PASSPHRASE,  /* private key could not be decrypted with the given passphrase */
     LF_ERR_IO,          /* file or system call failed */
     LF_ERR_NOT_FOUND,   /* named thing does not exist */
+    LF_ERR_FULL,        /* bounded storage is full: retry later (HTTP 503/507) */
+    LF_ERR_CONFLICT,    /* exists already with different content */
     LF_ERR__COUNT
 } lf_err;
 

@@ -21,6 +21,8 @@ static const char *const error_names[LF_ERR__COUNT] = {
     [LF_ERR_PASSPHRASE] = "wrong passphrase",
     [LF_ERR_IO] = "I/O error",
     [LF_ERR_NOT_FOUND] = "not found",
+    [LF_ERR_FULL] = "storage full",
+    [LF_ERR_CONFLICT] = "conflicts with an existing record",
 };
 
 const char *lf_strerror(lf_err code)

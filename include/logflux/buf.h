@@ -68,6 +68,8 @@ lf_err lf_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t out_len
 size_t lf_base64_encoded_len(size_t len, bool url);
 /* out must hold lf_base64_encoded_len()+1 bytes; NUL-terminated. Returns the length written. */
 size_t lf_base64_encode(const uint8_t *in, size_t len, char *out, bool url);
+/* The 6-bit value of one base64 character of the chosen alphabet, or -1 if it is not one. */
+int lf_base64_value(char c, bool url);
 /* Strict decode into b (appended): rejects bad characters, bad padding, non-canonical bits.
  * Standard alphabet requires padding; URL alphabet accepts it absent or present. */
 lf_err lf_base64_decode(const char *in, size_t in_len, lf_buf *out, bool url, lf_error *err);

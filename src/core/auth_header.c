@@ -57,20 +57,6 @@ static bool is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 static lf_err parse_bearer(const char *v, size_t len, lf_auth_header *out, lf_error *err)
 {
@@ -136,7 +122,7 @@ static lf_err parse_nonce(const char *v, size_t len, lf_auth_hmac *h, lf_error *
     int bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int x = b64url_value(v[i]);
+        int x = lf_base64_value(v[i], true);
         if (x < 0)
             return lf_error_set(err, LF_ERR_INVALID,
                                 "authorization: Nonce has a character outside URL-safe base64 "

@@ -83,21 +83,6 @@ static bool is_lower_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-/* Value of a URL-safe base64 character, -1 if it is not one. */
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 static bool all_lower_hex(const char *s, size_t len)
 {
@@ -110,7 +95,7 @@ static bool all_lower_hex(const char *s, size_t len)
 static bool all_b64url(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (b64url_value(s[i]) < 0)
+        if (lf_base64_value(s[i], true) < 0)
             return false;
     return true;
 }
@@ -128,12 +113,12 @@ static bool has_id_secret_shape(const char *p)
 static lf_err check_secret(const char *what, const char *p, lf_error *err)
 {
     for (size_t i = 0; i < LF_CREDENTIAL_SECRET_LEN; i++)
-        if (b64url_value(p[i]) < 0)
+        if (lf_base64_value(p[i], true) < 0)
             return lf_error_set(err, LF_ERR_INVALID,
                                 "%s: secret has a character outside URL-safe base64 at "
                                 "position %zu",
                                 what, i);
-    if ((b64url_value(p[LF_CREDENTIAL_SECRET_LEN - 1]) & 3) != 0)
+    if ((lf_base64_value(p[LF_CREDENTIAL_SECRET_LEN - 1], true) & 3) != 0)
         return lf_error_set(err, LF_ERR_INVALID,
                             "%s: secret is not canonical base64url (last character)", what);
     return LF_OK;
@@ -221,7 +206,7 @@ static lf_err parse_legacy(const char *s, size_t len, lf_credential *out, lf_err
                                 "legacy API key: expected %d..%d characters after 'lf_', got %zu",
                                 LF_CREDENTIAL_OPAQUE_MIN, LF_CREDENTIAL_OPAQUE_MAX, rest_len);
         for (size_t i = 0; i < rest_len; i++)
-            if (b64url_value(rest[i]) < 0)
+            if (lf_base64_value(rest[i], true) < 0)
                 return lf_error_set(err, LF_ERR_INVALID,
                                     "legacy API key: character outside [A-Za-z0-9_-] at "
                                     "position %zu",

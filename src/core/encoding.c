@@ -79,7 +79,7 @@ size_t lf_base64_encode(const uint8_t *in, size_t len, char *out, bool url)
     return o;
 }
 
-static int b64_value(char c, bool url)
+int lf_base64_value(char c, bool url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -110,7 +110,7 @@ lf_err lf_base64_decode(const char *in, size_t in_len, lf_buf *out, bool url, lf
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < in_len; i++) {
-        int v = b64_value(in[i], url);
+        int v = lf_base64_value(in[i], url);
         if (v < 0) {
             out->len = start;
             return lf_error_set(err, LF_ERR_INVALID, "base64: invalid character at offset %zu", i);

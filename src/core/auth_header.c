@@ -57,7 +57,6 @@ static bool is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-
 static lf_err parse_bearer(const char *v, size_t len, lf_auth_header *out, lf_error *err)
 {
     if (len == 0)

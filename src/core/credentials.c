@@ -83,7 +83,6 @@ static bool is_lower_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-
 static bool all_lower_hex(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)

@@ -1,0 +1,266 @@
+/*
+ * options.c — defaults, typed parsing and validation, and the Markdown reference of an
+ * option table (see options.h). The YAML reader lives in options_yaml.c.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const lf_option *find_option(const lf_option *table, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/* Parse a non-negative decimal number with an optional fraction ("1.5"), then a unit. */
+static lf_err parse_number_unit(const char *text, double *number, const char **unit)
+{
+    errno = 0;
+    char *end = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return LF_ERR_INVALID;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || v < 0)
+        return LF_ERR_INVALID;
+    while (*end == ' ')
+        end++;
+    *number = v;
+    *unit = end;
+    return LF_OK;
+}
+
+lf_err lf_parse_size(const char *text, uint64_t *out, lf_error *err)
+{
+    static const struct {
+        const char *unit;
+        double factor;
+    } units[] = {
+        {"", 1},
+        {"b", 1},
+        {"kib", 1024.0},
+        {"kb", 1e3},
+        {"k", 1024.0},
+        {"mib", 1048576.0},
+        {"mb", 1e6},
+        {"m", 1048576.0},
+        {"gib", 1073741824.0},
+        {"gb", 1e9},
+        {"g", 1073741824.0},
+        {"tib", 1099511627776.0},
+        {"tb", 1e12},
+    };
+    double v;
+    const char *unit;
+    if (parse_number_unit(text, &v, &unit) == LF_OK)
+        for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+            if (strcasecmp(unit, units[i].unit) == 0) {
+                double bytes = v * units[i].factor;
+                if (bytes > 9.0e18)
+                    break;
+                *out = (uint64_t)bytes;
+                return LF_OK;
+            }
+    return lf_error_set(err, LF_ERR_INVALID,
+                        "'%s' is not a size (examples: 1048576, 512KiB, 10MiB, 1GiB)", text);
+}
+
+lf_err lf_parse_duration_ms(const char *text, int64_t *out, lf_error *err)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}, {"d", 8.64e7}};
+    double v;
+    const char *unit;
+    if (parse_number_unit(text, &v, &unit) == LF_OK)
+        for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+            if (strcmp(unit, units[i].unit) == 0 && v * units[i].ms < 9.0e15) {
+                *out = (int64_t)(v * units[i].ms);
+                return LF_OK;
+            }
+    return lf_error_set(err, LF_ERR_INVALID,
+                        "'%s' is not a duration (examples: 250ms, 5s, 2m, 1h, 7d)", text);
+}
+
+lf_err lf_parse_bool(const char *text, bool *out, lf_error *err)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(text, yes[i]) == 0) {
+            *out = true;
+            return LF_OK;
+        }
+        if (strcasecmp(text, no[i]) == 0) {
+            *out = false;
+            return LF_OK;
+        }
+    }
+    return lf_error_set(err, LF_ERR_INVALID, "'%s' is not a boolean (true or false)", text);
+}
+
+static lf_err parse_int(const char *text, int64_t *out, lf_error *err)
+{
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0')
+        return lf_error_set(err, LF_ERR_INVALID, "'%s' is not an integer", text);
+    *out = v;
+    return LF_OK;
+}
+
+static bool enum_allows(const char *choices, const char *value)
+{
+    size_t len = strlen(value);
+    for (const char *p = choices; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && strncmp(p, value, n) == 0)
+            return true;
+        p += n + (bar ? 1 : 0);
+    }
+    return false;
+}
+
+static lf_err check_bounds(const lf_option *o, int64_t v, lf_error *err)
+{
+    if ((o->min != 0 || o->max != 0) && (v < o->min || v > o->max))
+        return lf_error_set(err, LF_ERR_INVALID, "%s: %" PRId64 " is outside %" PRId64 "..%" PRId64,
+                            o->name, v, o->min, o->max);
+    return LF_OK;
+}
+
+static lf_err store_value(const lf_option *o, void *config, const char *value, lf_error *err)
+{
+    char *field = (char *)config + o->offset;
+    lf_error inner = {0};
+    lf_err rc = LF_OK;
+    switch (o->type) {
+    case LF_OPT_ENUM:
+        if (!enum_allows(o->choices, value))
+            return lf_error_set(err, LF_ERR_INVALID, "%s: '%s' is not one of %s", o->name, value,
+                                o->choices);
+        /* fall through */
+    case LF_OPT_STRING: {
+        char *copy = strdup(value);
+        if (copy == NULL)
+            return lf_error_set(err, LF_ERR_NOMEM, "%s: out of memory", o->name);
+        free(*(char **)field);
+        *(char **)field = copy;
+        return LF_OK;
+    }
+    case LF_OPT_BOOL:
+        rc = lf_parse_bool(value, (bool *)field, &inner);
+        break;
+    case LF_OPT_INT: {
+        int64_t v;
+        rc = parse_int(value, &v, &inner);
+        if (rc == LF_OK && (rc = check_bounds(o, v, err)) != LF_OK)
+            return rc;
+        if (rc == LF_OK)
+            *(int64_t *)field = v;
+        break;
+    }
+    case LF_OPT_SIZE: {
+        uint64_t v;
+        rc = lf_parse_size(value, &v, &inner);
+        if (rc == LF_OK && (rc = check_bounds(o, (int64_t)v, err)) != LF_OK)
+            return rc;
+        if (rc == LF_OK)
+            *(uint64_t *)field = v;
+        break;
+    }
+    case LF_OPT_DURATION: {
+        int64_t v;
+        rc = lf_parse_duration_ms(value, &v, &inner);
+        if (rc == LF_OK && (rc = check_bounds(o, v, err)) != LF_OK)
+            return rc;
+        if (rc == LF_OK)
+            *(int64_t *)field = v;
+        break;
+    }
+    }
+    if (rc != LF_OK)
+        return lf_error_set(err, rc, "%s: %s", o->name, inner.message);
+    return LF_OK;
+}
+
+lf_err lf_options_defaults(const lf_option *table, size_t n, void *config, lf_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *d = table[i].default_value;
+        if (d == NULL)
+            d = (table[i].type == LF_OPT_STRING || table[i].type == LF_OPT_ENUM) ? "" : "0";
+        lf_err rc = store_value(&table[i], config, d, err);
+        if (rc != LF_OK)
+            return rc;
+    }
+    return LF_OK;
+}
+
+lf_err lf_options_set(const lf_option *table, size_t n, void *config, const char *name,
+                      const char *value, lf_error *err)
+{
+    const lf_option *o = find_option(table, n, name);
+    if (o == NULL)
+        return lf_error_set(err, LF_ERR_NOT_FOUND, "unknown option '%s'", name);
+    return store_value(o, config, value, err);
+}
+
+void lf_options_free(const lf_option *table, size_t n, void *config)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].type == LF_OPT_STRING || table[i].type == LF_OPT_ENUM) {
+            char **field = (char **)((char *)config + table[i].offset);
+            free(*field);
+            *field = NULL;
+        }
+}
+
+static const char *type_name(const lf_option *o)
+{
+    switch (o->type) {
+    case LF_OPT_STRING:
+        return "string";
+    case LF_OPT_INT:
+        return "integer";
+    case LF_OPT_BOOL:
+        return "boolean";
+    case LF_OPT_SIZE:
+        return "size";
+    case LF_OPT_DURATION:
+        return "duration";
+    case LF_OPT_ENUM:
+        return "one of";
+    }
+    return "?";
+}
+
+void lf_options_write_markdown(const lf_option *table, size_t n, const char *title,
+                               const char *intro, FILE *out)
+{
+    fprintf(out, "# %s\n\n%s\n\n", title, intro);
+    fprintf(out, "Sizes accept `1048576`, `512KiB`, `10MiB`, `1GiB` (`KB`/`MB`/`GB` are powers "
+                 "of ten); durations accept `250ms`, `5s`, `2m`, `1h`, `7d`. Nested YAML "
+                 "mappings name sections: `spool: {max_bytes: 1GiB}` sets `spool.max_bytes`. "
+                 "Unknown keys are errors.\n\n");
+    fprintf(out, "| option | type | default | description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        const lf_option *o = &table[i];
+        fprintf(out, "| `%s` | %s", o->name, type_name(o));
+        if (o->type == LF_OPT_ENUM)
+            fprintf(out, " `%s`", o->choices);
+        if ((o->min != 0 || o->max != 0) && o->type == LF_OPT_INT)
+            fprintf(out, " (%" PRId64 "..%" PRId64 ")", o->min, o->max);
+        fprintf(out, " | %s%s%s | %s |\n", o->default_value && *o->default_value ? "`" : "",
+                o->default_value && *o->default_value ? o->default_value : "—",
+                o->default_value && *o->default_value ? "`" : "", o->description);
+    }
+}

@@ -450,6 +450,9 @@ static lf_err scan_records(spool *s, int fd, const char *path, uint64_t size, ui
                            uint64_t *end, uint64_t *next, bool *damaged, lf_error *err)
 {
     uint8_t h[REC_HDR];
+    *end = SEG_HDR;
+    *next = first_seq;
+    *damaged = false;
     uint8_t *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return lf_error_set(err, LF_ERR_NOMEM, "spool: scanning %s", path);

@@ -438,7 +438,8 @@ static lf_err list_segments(spool *s, uint64_t **out, size_t *count, lf_error *e
         free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, cmp_u64);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_u64);
     *out = v;
     *count = n;
     return LF_OK;

@@ -26,3 +26,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
     echo "deps: all present"
 fi
+
+# npm packages of the Node.js tests (DuckDB for the Parquet interoperability test): installed
+# when node_modules is missing or package.json changed since the last install.
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ -f "$node_dir/package.json" ] &&
+    { [ ! -d "$node_dir/node_modules" ] || [ "$node_dir/package.json" -nt "$node_dir/node_modules" ]; }; then
+    echo "deps: npm install in tests/node"
+    npm --prefix "$node_dir" install --no-audit --no-fund
+    touch "$node_dir/node_modules"
+fi

@@ -849,6 +849,20 @@ static void test_manifest(void **state)
         LF_ERR_INVALID);
     assert_int_equal(lf_meta_manifest_add(m, &more, 1, "spool", 40, NULL, NULL), LF_OK);
     assert_int_equal(query_count(m, t, NULL, 0, 1000), 4);
+
+    /* Usage for quotas; removal for retention. */
+    uint64_t nfiles = 0, nbytes = 0;
+    assert_int_equal(lf_meta_manifest_usage(m, t, &nfiles, &nbytes, NULL), LF_OK);
+    assert_int_equal(nfiles, 4);
+    assert_int_equal(nbytes, 4 * 4096);
+    assert_int_equal(lf_meta_manifest_remove(m, t, ids[1], NULL), LF_OK);
+    assert_int_equal(lf_meta_manifest_remove(m, t, ids[1], NULL), LF_ERR_NOT_FOUND);
+    assert_int_equal(query_count(m, t, NULL, 0, 1000), 3);
+    assert_int_equal(lf_meta_manifest_usage(m, t, &nfiles, &nbytes, NULL), LF_OK);
+    assert_int_equal(nfiles, 3);
+    assert_int_equal(lf_meta_manifest_usage(m, t + 99, &nfiles, &nbytes, NULL), LF_OK);
+    assert_int_equal(nfiles, 0);
+    assert_int_equal(nbytes, 0);
 }
 
 static void test_manifest_checkpoint_atomic(void **state)
@@ -1109,6 +1123,17 @@ static void test_tenant_isolation(void **state)
     assert_int_equal(query_count(m, b, NULL, INT64_MIN, INT64_MAX), 0);
     assert_int_equal(query_count(m, b, "web", INT64_MIN, INT64_MAX), 0);
     assert_int_equal(query_count(m, a, NULL, INT64_MIN, INT64_MAX), 1);
+    lf_meta_file *af = NULL;
+    lf_meta_file_query aq = {.ts_from = INT64_MIN, .ts_to = INT64_MAX};
+    assert_int_equal(
+        lf_meta_manifest_query(m, a, &aq, 1, LF_META_CURSOR_START, &af, &n, &next, NULL), LF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(lf_meta_manifest_remove(m, b, af[0].id, NULL), LF_ERR_NOT_FOUND);
+    free(af);
+    assert_int_equal(query_count(m, a, NULL, INT64_MIN, INT64_MAX), 1);
+    uint64_t bfiles = 9;
+    assert_int_equal(lf_meta_manifest_usage(m, b, &bfiles, NULL, NULL), LF_OK);
+    assert_int_equal(bfiles, 0);
     lf_meta_audit_entry *aus = NULL;
     assert_int_equal(
         lf_meta_audit_list(m, b, INT64_MIN, 10, LF_META_CURSOR_START, &aus, &n, &next, NULL),

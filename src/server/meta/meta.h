@@ -273,6 +273,9 @@ typedef struct lf_meta_ops {
                              lf_meta_cursor cursor, lf_meta_file **out, size_t *count,
                              lf_meta_cursor *next, lf_error *err);
     lf_err (*checkpoint_get)(lf_meta *m, const char *stream, uint64_t *out, lf_error *err);
+    lf_err (*manifest_usage)(lf_meta *m, int64_t tenant, uint64_t *files, uint64_t *bytes,
+                             lf_error *err);
+    lf_err (*manifest_remove)(lf_meta *m, int64_t tenant, int64_t id, lf_error *err);
 
     lf_err (*idem_put_if_absent)(lf_meta *m, int64_t tenant, const char *credential,
                                  const char *key, const lf_meta_idem_response *resp, int64_t now,
@@ -481,6 +484,20 @@ static inline lf_err lf_meta_checkpoint_get(lf_meta *m, const char *stream, uint
                                             lf_error *err)
 {
     return m->ops->checkpoint_get(m, stream, out, err);
+}
+
+/* Number of files and total bytes the manifest holds for `tenant` (quota checks). Both
+ * nullable. */
+static inline lf_err lf_meta_manifest_usage(lf_meta *m, int64_t tenant, uint64_t *files,
+                                            uint64_t *bytes, lf_error *err)
+{
+    return m->ops->manifest_usage(m, tenant, files, bytes, err);
+}
+/* Forget file `id` of `tenant` (retention: after the object is deleted). LF_ERR_NOT_FOUND unless
+ * it belongs to `tenant`. */
+static inline lf_err lf_meta_manifest_remove(lf_meta *m, int64_t tenant, int64_t id, lf_error *err)
+{
+    return m->ops->manifest_remove(m, tenant, id, err);
 }
 
 /* Remember `resp` for (tenant, credential id text, idempotency key) unless an unexpired record

@@ -197,6 +197,8 @@ enum {
     S_MF_QUERY_DESC,
     S_CP_GET,
     S_CP_SET,
+    S_MF_USAGE,
+    S_MF_REMOVE,
     S_IDEM_GET,
     S_IDEM_PUT,
     S_IDEM_PURGE,
@@ -276,6 +278,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CP_GET] = "SELECT seq FROM checkpoints WHERE stream = ?1",
     [S_CP_SET] = "INSERT INTO checkpoints(stream, seq) VALUES(?1, ?2)"
                  " ON CONFLICT(stream) DO UPDATE SET seq = excluded.seq",
+    [S_MF_USAGE] = "SELECT count(*), coalesce(sum(bytes), 0) FROM manifest WHERE tenant_id = ?1",
+    [S_MF_REMOVE] = "DELETE FROM manifest WHERE tenant_id = ?1 AND id = ?2",
     [S_IDEM_GET] = "SELECT status, body, created, expires FROM idempotency"
                    " WHERE tenant_id = ?1 AND credential = ?2 AND key = ?3",
     [S_IDEM_PUT] = "INSERT OR REPLACE INTO idempotency(tenant_id, credential, key, status, body,"
@@ -1634,6 +1638,50 @@ static lf_err sq_checkpoint_get(lf_meta *m, const char *stream, uint64_t *out, l
     return e;
 }
 
+static lf_err sq_manifest_usage(lf_meta *m, int64_t tenant, uint64_t *files, uint64_t *bytes,
+                                lf_error *err)
+{
+    conn *c = pool_get(S(m));
+    sqlite3_stmt *st;
+    lf_err e = LF_OK;
+    PREP(c, S_MF_USAGE, st, e, err);
+    if (st) {
+        e = bind_check(c, sqlite3_bind_int64(st, 1, tenant), err);
+        int rc = e == LF_OK ? sqlite3_step(st) : SQLITE_OK;
+        if (e == LF_OK && rc == SQLITE_ROW) {
+            if (files)
+                *files = (uint64_t)sqlite3_column_int64(st, 0);
+            if (bytes)
+                *bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        } else if (e == LF_OK) {
+            e = db_error(c, rc, "manifest usage", err);
+        }
+        sqlite3_reset(st);
+    }
+    pool_put(S(m), c);
+    return e;
+}
+
+static lf_err sq_manifest_remove(lf_meta *m, int64_t tenant, int64_t id, lf_error *err)
+{
+    conn *c = pool_get(S(m));
+    sqlite3_stmt *st;
+    lf_err e = LF_OK;
+    PREP(c, S_MF_REMOVE, st, e, err);
+    if (st) {
+        int rc = sqlite3_bind_int64(st, 1, tenant);
+        rc |= sqlite3_bind_int64(st, 2, id);
+        e = bind_check(c, rc, err);
+        if (e == LF_OK)
+            e = exec_done(c, st, "remove manifest file", err);
+        if (e == LF_OK && sqlite3_changes(c->db) == 0)
+            e = lf_error_set(err, LF_ERR_NOT_FOUND, "meta: manifest file %lld not found",
+                             (long long)id);
+    }
+    pool_put(S(m), c);
+    return e;
+}
+
 /* ---------------- idempotency ---------------- */
 
 static lf_err idem_args(const char *credential, const char *key, lf_error *err)
@@ -2003,6 +2051,8 @@ static const lf_meta_ops sqlite_ops = {
     .manifest_add = sq_manifest_add,
     .manifest_query = sq_manifest_query,
     .checkpoint_get = sq_checkpoint_get,
+    .manifest_usage = sq_manifest_usage,
+    .manifest_remove = sq_manifest_remove,
     .idem_put_if_absent = sq_idem_put_if_absent,
     .idem_get = sq_idem_get,
     .idem_purge = sq_idem_purge,

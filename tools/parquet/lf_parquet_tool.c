@@ -240,7 +240,7 @@ static json_t *value_to_json(const lf_pq_column *c, const lf_pq_value *v)
 static int cmd_write(const char *out_path, const char *spec_path)
 {
     json_error_t je;
-    json_t *spec = json_load_file(spec_path, 0, &je);
+    json_t *spec = json_load_file(spec_path, JSON_ALLOW_NUL, &je);
     if (spec == NULL) {
         fprintf(stderr, "lf-parquet-tool: %s: %s\n", spec_path, je.text);
         return 1;

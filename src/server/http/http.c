@@ -45,6 +45,9 @@ struct lfd_request {
     lf_buf body;
     bool answered;
     bool too_large;
+    bool keep_answer;
+    char *answer_copy;
+    size_t answer_len;
     unsigned status;
     size_t bytes_out;
     double started;
@@ -109,7 +112,8 @@ lf_err lfd_parse_listen(const char *listen, void *storage, unsigned *socklen, bo
 
 /* ---------------- answers ---------------- */
 
-static void queue(lfd_request *r, unsigned status, struct MHD_Response *resp, size_t len)
+static void queue(lfd_request *r, unsigned status, struct MHD_Response *resp, size_t len,
+                  const void *body)
 {
     if (r->answered || resp == NULL) {
         if (resp)
@@ -125,6 +129,25 @@ static void queue(lfd_request *r, unsigned status, struct MHD_Response *resp, si
     r->answered = true;
     r->status = status;
     r->bytes_out = len;
+    if (r->keep_answer && body != NULL && len <= 4096 && (r->answer_copy = malloc(len + 1))) {
+        memcpy(r->answer_copy, body, len);
+        r->answer_len = len;
+    }
+}
+
+void lfd_req_keep_answer(lfd_request *r)
+{
+    r->keep_answer = true;
+}
+
+bool lfd_req_answer(const lfd_request *r, unsigned *status, const void **body, size_t *len)
+{
+    if (!r->answered || r->answer_copy == NULL)
+        return false;
+    *status = r->status;
+    *body = r->answer_copy;
+    *len = r->answer_len;
+    return true;
 }
 
 void lfd_respond_bytes(lfd_request *r, unsigned status, const char *content_type, const void *data,
@@ -134,7 +157,7 @@ void lfd_respond_bytes(lfd_request *r, unsigned status, const char *content_type
         MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (resp != NULL && content_type != NULL)
         MHD_add_response_header(resp, "Content-Type", content_type);
-    queue(r, status, resp, len);
+    queue(r, status, resp, len, data);
 }
 
 void lfd_respond_json(lfd_request *r, unsigned status, json_t *body)
@@ -153,7 +176,7 @@ void lfd_respond_json(lfd_request *r, unsigned status, json_t *body)
         MHD_add_response_header(resp, "Content-Type", "application/json");
     else
         free(text);
-    queue(r, status, resp, len);
+    queue(r, status, resp, len, resp != NULL ? text : NULL);
 }
 
 void lfd_respond_error(lfd_request *r, unsigned status, const char *code, const char *message,
@@ -302,6 +325,7 @@ static void request_free(lfd_request *r)
         free(r->headers[i].value);
     }
     lf_buf_free(&r->body);
+    free(r->answer_copy);
     free(r->path);
     free(r->raw_query);
     free(r);

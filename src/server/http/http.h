@@ -83,6 +83,10 @@ void lfd_respond_error(lfd_request *r, unsigned status, const char *code, const 
 /* Raw bytes with a content type (copied). */
 void lfd_respond_bytes(lfd_request *r, unsigned status, const char *content_type, const void *data,
                        size_t len);
+/* Keep a copy of the answer body (up to 4 KiB) so the handler can store it after answering,
+ * e.g. against an idempotency key; lfd_req_answer then returns it. */
+void lfd_req_keep_answer(lfd_request *r);
+bool lfd_req_answer(const lfd_request *r, unsigned *status, const void **body, size_t *len);
 /* Extra response header (before responding). */
 void lfd_resp_header(lfd_request *r, const char *name, const char *value);
 

@@ -255,8 +255,13 @@ void lf_options_write_markdown(const lf_option *table, size_t n, const char *tit
     for (size_t i = 0; i < n; i++) {
         const lf_option *o = &table[i];
         fprintf(out, "| `%s` | %s", o->name, type_name(o));
-        if (o->type == LF_OPT_ENUM)
-            fprintf(out, " `%s`", o->choices);
+        if (o->type == LF_OPT_ENUM) {
+            /* A bare '|' would end the table cell, even inside a code span. */
+            fputs(" `", out);
+            for (const char *p = o->choices; *p; p++)
+                fputs(*p == '|' ? "\\|" : (char[]){*p, '\0'}, out);
+            fputs("`", out);
+        }
         if ((o->min != 0 || o->max != 0) && o->type == LF_OPT_INT)
             fprintf(out, " (%" PRId64 "..%" PRId64 ")", o->min, o->max);
         fprintf(out, " | %s%s%s | %s |\n", o->default_value && *o->default_value ? "`" : "",

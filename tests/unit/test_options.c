@@ -151,7 +151,7 @@ static void test_markdown(void **state)
     fclose(f);
     assert_non_null(strstr(buf, "# Title"));
     assert_non_null(strstr(buf, "| `http.threads` | integer (1..256) | `8` | Threads. |"));
-    assert_non_null(strstr(buf, "| `log.level` | one of `debug|info|warn|error` | `info` |"));
+    assert_non_null(strstr(buf, "| `log.level` | one of `debug\\|info\\|warn\\|error` | `info` |"));
     free(buf);
 }
 

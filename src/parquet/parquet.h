@@ -119,7 +119,7 @@ typedef struct lf_pq_writer_options {
     uint64_t bytes_per_row_group; /* 0 = 128 MiB of buffered encoded values */
     uint32_t page_size;           /* target uncompressed page size; 0 = 256 KiB; max 1 GiB */
     lf_pq_codec codec;
-    int zstd_level;          /* 0 = 3 */
+    int zstd_level;          /* 0 = 1 (ciphertext does not compress; 3 halves write speed) */
     const char *created_by;  /* NULL = "logflux parquet writer" */
     const lf_pq_kv *kv;      /* key/value metadata, copied at open */
     size_t num_kv;           /* up to 4096 */

@@ -735,7 +735,7 @@ static lf_err writer_create(const lf_pq_io *io, int fd, const char *name,
     w->bytes_per_rg = o.bytes_per_row_group ? o.bytes_per_row_group : (128u << 20);
     w->page_size = o.page_size ? o.page_size : (256u << 10);
     w->codec = o.codec;
-    w->zstd_level = o.zstd_level ? o.zstd_level : 3;
+    w->zstd_level = o.zstd_level ? o.zstd_level : 1;
     w->max_stat_bytes = o.max_stat_bytes ? o.max_stat_bytes : 1024;
     w->no_fsync = o.no_fsync;
     w->created_by = dup_str(o.created_by ? o.created_by : "logflux parquet writer");

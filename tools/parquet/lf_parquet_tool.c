@@ -440,7 +440,9 @@ static int cmd_bench(long nrows)
          {.kind = LF_PQ_LOGICAL_TIMESTAMP, .utc_adjusted = true},
          false},
     };
-    char path[] = "/tmp/lf-parquet-bench-XXXXXX";
+    char path[512];
+    const char *dir = getenv("LF_BENCH_DIR");
+    snprintf(path, sizeof(path), "%s/lf-parquet-bench-XXXXXX", dir ? dir : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0)
         return 1;
@@ -450,6 +452,9 @@ static int cmd_bench(long nrows)
     lf_pq_writer *w;
     lf_error err = {0};
     lf_pq_writer_options o = {0};
+    const char *level = getenv("LF_BENCH_ZSTD_LEVEL");
+    if (level)
+        o.zstd_level = atoi(level);
     if (lf_pq_writer_open(path, cols, 10, &o, &w, &err) != LF_OK)
         return die("open", &err);
     double t0 = now_s();

@@ -160,7 +160,7 @@ static lf_err store_value(const lf_option *o, void *config, const char *value, l
         rc = lf_parse_bool(value, (bool *)field, &inner);
         break;
     case LF_OPT_INT: {
-        int64_t v;
+        int64_t v = 0;
         rc = parse_int(value, &v, &inner);
         if (rc == LF_OK && (rc = check_bounds(o, v, err)) != LF_OK)
             return rc;
@@ -169,7 +169,7 @@ static lf_err store_value(const lf_option *o, void *config, const char *value, l
         break;
     }
     case LF_OPT_SIZE: {
-        uint64_t v;
+        uint64_t v = 0;
         rc = lf_parse_size(value, &v, &inner);
         if (rc == LF_OK && (rc = check_bounds(o, (int64_t)v, err)) != LF_OK)
             return rc;
@@ -178,7 +178,7 @@ static lf_err store_value(const lf_option *o, void *config, const char *value, l
         break;
     }
     case LF_OPT_DURATION: {
-        int64_t v;
+        int64_t v = 0;
         rc = lf_parse_duration_ms(value, &v, &inner);
         if (rc == LF_OK && (rc = check_bounds(o, v, err)) != LF_OK)
             return rc;

@@ -16,6 +16,7 @@ for p in "${packages[@]}"; do
 done
 # Node.js runs the interoperability tests (its crypto is the independent implementation).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
@@ -33,6 +34,6 @@ node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
 if [ -f "$node_dir/package.json" ] &&
     { [ ! -d "$node_dir/node_modules" ] || [ "$node_dir/package.json" -nt "$node_dir/node_modules" ]; }; then
     echo "deps: npm install in tests/node"
-    npm --prefix "$node_dir" install --no-audit --no-fund
+    npm --prefix "$node_dir" ci --no-audit --no-fund
     touch "$node_dir/node_modules"
 fi

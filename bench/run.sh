@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
 # One command for the benchmarks: builds a Release tree and runs each benchmark beside its
 # reference, measured in the same run, and prints ratios.
-#   bench/run.sh [SECONDS_PER_FIGURE]   (default 2)
-# Reference for the crypto figures: `openssl speed -evp aes-256-gcm` at 256 B and 16 KiB.
+#   bench/run.sh [all|crypto|ingest] [SECONDS_PER_FIGURE]   (defaults: all, 2)
+# crypto: seal/open beside `openssl speed -evp aes-256-gcm` (256 B and 16 KiB).
+# ingest: logfluxd on loopback (TLS, fresh data directory) beside a discard server on the
+#         same HTTP layer, at increasing concurrency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-2}
+what=${1:-all}
+secs=${2:-2}
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DLF_TESTS=OFF >/dev/null
-cmake --build build/bench -j"$(nproc)" --target bench_crypto >/dev/null
+cmake --build build/bench -j"$(nproc)" >/dev/null
 
-# openssl speed -mr prints "+F:<n>:AES-256-GCM:<bytes/s at each size>".
-openssl_rate() {
-    openssl speed -mr -seconds "$secs" -bytes "$1" -evp aes-256-gcm 2>/dev/null |
-        awk -F: '/^\+F:/ {print $4}'
-}
-echo "measuring openssl speed -evp aes-256-gcm (256 B and 16 KiB, ${secs}s each)..."
-ossl_256=$(openssl_rate 256)
-ossl_16k=$(openssl_rate 16384)
-echo "openssl: $(awk -v r="$ossl_256" 'BEGIN{printf "%.0f MB/s (%.0f ops/s) at 256 B", r/1e6, r/256}'), $(awk -v r="$ossl_16k" 'BEGIN{printf "%.0f MB/s at 16 KiB", r/1e6}')"
-build/bench/bench/bench_crypto --seconds "$secs" --openssl-256 "$ossl_256" --openssl-16k "$ossl_16k"
+if [ "$what" = all ] || [ "$what" = crypto ]; then
+    # openssl speed -mr prints "+F:<n>:AES-256-GCM:<bytes/s at each size>".
+    openssl_rate() {
+        openssl speed -mr -seconds "$secs" -bytes "$1" -evp aes-256-gcm 2>/dev/null |
+            awk -F: '/^\+F:/ {print $4}'
+    }
+    echo "== crypto: measuring openssl speed -evp aes-256-gcm (256 B and 16 KiB, ${secs}s each)"
+    ossl_256=$(openssl_rate 256)
+    ossl_16k=$(openssl_rate 16384)
+    echo "openssl: $(awk -v r="$ossl_256" 'BEGIN{printf "%.0f MB/s (%.0f ops/s) at 256 B", r/1e6, r/256}'), $(awk -v r="$ossl_16k" 'BEGIN{printf "%.0f MB/s at 16 KiB", r/1e6}')"
+    build/bench/bench/bench_crypto --seconds "$secs" --openssl-256 "$ossl_256" --openssl-16k "$ossl_16k"
+fi
+
+if [ "$what" = all ] || [ "$what" = ingest ]; then
+    echo "== ingest: logfluxd on 127.0.0.1 (TLS 1.3, fresh data directory)"
+    data=$(mktemp -d)
+    port=$((20000 + RANDOM % 20000))
+    init=$(build/bench/src/server/logfluxd init --data "$data/d")
+    token=$(printf '%s' "$init" | sed -n 's/.*"admin_token": "\([^"]*\)".*/\1/p')
+    build/bench/src/server/logfluxd serve --data "$data/d" --listen "127.0.0.1:$port" \
+        --set http.threads=32 2>"$data/server.log" &
+    pid=$!
+    trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+    for _ in $(seq 50); do
+        curl -sf --cacert "$data/d/tls/cert.pem" "https://127.0.0.1:$port/health" >/dev/null && break
+        sleep 0.1
+    done
+    build/bench/bench/bench_ingest --url "https://127.0.0.1:$port" --ca "$data/d/tls/cert.pem" \
+        --key "$data/d/tls/key.pem" --token "$token" --seconds "$secs" --concurrency 1,4,16,64
+fi

@@ -517,7 +517,8 @@ static void test_v3_flow(void **state)
     char auth[256];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
     const char *bad_mp[] = {auth, "Content-Type: multipart/mixed; boundary=zz", NULL};
-    r = call("POST", "/v1/ingest", bad_mp, "--zz\r\nX-LF-Entry-Type: 1\r\n\r\nabc", 34);
+    const char *truncated = "--zz\r\nX-LF-Entry-Type: 1\r\n\r\nabc";
+    r = call("POST", "/v1/ingest", bad_mp, truncated, strlen(truncated));
     expect_error(&r, 400, "bad_multipart");
     reply_free(&r);
     const char *bad_ct[] = {auth, "Content-Type: text/plain", NULL};

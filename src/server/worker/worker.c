@@ -670,7 +670,12 @@ static void *run(void *arg)
             break;
         lf_error err = {0};
         if (stopping || requested) {
-            lf_err rc = drain(w, &rec, &err);
+            /* A pending retry first (drain reads nothing while one is pending), then
+             * everything durable now. */
+            lf_err rc = flush(w, &err);
+            w->retry_pending = rc != LF_OK;
+            if (rc == LF_OK)
+                rc = drain(w, &rec, &err);
             if (rc == LF_OK)
                 rc = flush(w, &err);
             w->retry_pending = rc != LF_OK;

@@ -81,7 +81,8 @@ static inline void rm_rf(const char *path)
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
             char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            if (snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= (int)sizeof sub)
+                continue;
             rm_rf(sub);
         }
         if (d)

@@ -32,7 +32,8 @@ if [ "$what" = all ] || [ "$what" = ingest ]; then
     init=$(build/bench/src/server/logfluxd init --data "$data/d")
     token=$(printf '%s' "$init" | sed -n 's/.*"admin_token": "\([^"]*\)".*/\1/p')
     build/bench/src/server/logfluxd serve --data "$data/d" --listen "127.0.0.1:$port" \
-        --set http.threads=32 2>"$data/server.log" &
+        --set http.threads=32 --set ratelimit.per_key_per_sec=0 --set ratelimit.per_ip_per_sec=0 \
+        2>"$data/server.log" &
     pid=$!
     trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
     for _ in $(seq 50); do

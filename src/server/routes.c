@@ -3,6 +3,7 @@
  * Limits here bound what the HTTP layer buffers; the handlers apply the protocol limits.
  */
 #include "api/admin.h"
+#include "api/read.h"
 #include "ingest/ingest.h"
 #include "server.h"
 
@@ -36,5 +37,12 @@ const lfd_route lfd_routes[] = {
     {"GET", "/v1/admin/tenant", 0, lfd_handle_tenant},
     {"PUT", "/v1/admin/tenant", 4 * KIB, lfd_handle_tenant},
     {"GET", "/v1/admin/audit", 0, lfd_handle_audit},
+
+    {"GET", "/v1/query", 0, lfd_handle_query},
+    {"GET", "/v1/keys", 0, lfd_handle_keys_list},
+    {"GET", "/v1/keys/*", 0, lfd_handle_keys_get},
+    {"GET", "/v1/files", 0, lfd_handle_files_list},
+    {"GET", "/v1/files/*", 0, lfd_handle_files_item},
+    {"GET", "/v1/tail", 0, lfd_handle_tail},
 };
 const size_t lfd_routes_len = sizeof lfd_routes / sizeof *lfd_routes;

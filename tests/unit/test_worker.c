@@ -16,7 +16,7 @@
 
 #include "test_worker_env.h"
 
-#define T0 1764298800000000000LL /* 2025-11-28T03:00:00Z */
+#define T0      1764298800000000000LL /* 2025-11-28T03:00:00Z */
 #define HOUR_NS 3600000000000LL
 
 static lfd_worker *start(wenv *e, const lfd_worker_options *o)
@@ -71,8 +71,8 @@ static void test_basic_flush(void **state)
     lf_meta_file *f = NULL;
     size_t n = 0;
     lf_meta_cursor next;
-    assert_int_equal(lf_meta_manifest_query(e.app.meta, e.tenant_a, &q, 10,
-                                            LF_META_CURSOR_START, &f, &n, &next, NULL),
+    assert_int_equal(lf_meta_manifest_query(e.app.meta, e.tenant_a, &q, 10, LF_META_CURSOR_START,
+                                            &f, &n, &next, NULL),
                      LF_OK);
     assert_int_equal(n, 2);
     char want[200];
@@ -328,9 +328,9 @@ static void test_crash_points(void **state)
         lfd_worker_step step;
         int skip;
     } points[] = {
-        {LFD_WSTEP_WRITE, 0},    {LFD_WSTEP_PUT_ONE, 0}, {LFD_WSTEP_PUT_ONE, 1},
-        {LFD_WSTEP_PUT_ALL, 0},  {LFD_WSTEP_MANIFEST, 0}, {LFD_WSTEP_RELEASE, 0},
-        {LFD_WSTEP_WRITE, 1},    {LFD_WSTEP_MANIFEST, 1},
+        {LFD_WSTEP_WRITE, 0},   {LFD_WSTEP_PUT_ONE, 0},  {LFD_WSTEP_PUT_ONE, 1},
+        {LFD_WSTEP_PUT_ALL, 0}, {LFD_WSTEP_MANIFEST, 0}, {LFD_WSTEP_RELEASE, 0},
+        {LFD_WSTEP_WRITE, 1},   {LFD_WSTEP_MANIFEST, 1},
     };
     for (size_t pi = 0; pi < sizeof points / sizeof points[0]; pi++) {
         wenv e;

@@ -174,7 +174,8 @@ static bool row_matches(const query *q, const lfd_stored_row *row)
     return true;
 }
 
-/* Scan one file from row position `start` (in the direction of the query). */
+/* Scan one file from row position `start` (in the direction of the query; INT64_MIN = from the
+ * first row in query order). */
 static lf_err scan_file(lfd_app *app, query *q, const lf_meta_file *f, int64_t start, lf_error *err)
 {
     lf_buf data = LF_BUF_INIT;
@@ -201,8 +202,10 @@ static lf_err scan_file(lfd_app *app, query *q, const lf_meta_file *f, int64_t s
     }
     for (size_t g = 0; g < nrg; g++)
         first[g + 1] = first[g] + lf_pq_reader_row_group_num_rows(rd, g);
-    if (start < 0 || start >= total)
-        start = q->desc ? total - 1 : 0;
+    if (start == INT64_MIN)
+        start = q->desc ? total - 1 : 0; /* from the file's first row in query order */
+    else if (start < 0 || start >= total)
+        start = q->desc ? -1 : total; /* a cursor past the end: nothing left here */
     for (size_t k = 0; k < nrg && rc == LF_OK && !q->stop; k++) {
         size_t g = q->desc ? nrg - 1 - k : k;
         int64_t lo = first[g], hi = first[g + 1] - 1;
@@ -293,7 +296,7 @@ void lfd_handle_query(lfd_request *r, void *ctx)
                               &q.limit))
         BAD("limit: 1..10000");
     lf_meta_cursor mc = LF_META_CURSOR_START;
-    int64_t cur_file = 0, cur_row = -1;
+    int64_t cur_file = 0, cur_row = INT64_MIN;
     if ((s = lfd_req_query(r, "cursor"))) {
         int64_t v[4];
         if (!lfd_read_cursor_decode(s, CURSOR_TAG_QUERY, v, 4) || v[0] != (q.desc ? 1 : 0) ||
@@ -312,7 +315,7 @@ void lfd_handle_query(lfd_request *r, void *ctx)
     lf_err rc = LF_OK;
     size_t scanned = 0;
     bool more = false;
-    int64_t next[4] = {q.desc ? 1 : 0, 0, 0, -1};
+    int64_t next[4] = {q.desc ? 1 : 0, 0, 0, INT64_MIN};
     while (rc == LF_OK && !q.stop) {
         lf_meta_file *files = NULL;
         size_t nf = 0;
@@ -327,12 +330,12 @@ void lfd_handle_query(lfd_request *r, void *ctx)
                 q.stop = true;
                 next[1] = files[i].ts_min;
                 next[2] = files[i].id;
-                next[3] = -1;
+                next[3] = INT64_MIN;
                 more = true;
                 break;
             }
             scanned++;
-            int64_t start = files[i].id == cur_file ? cur_row : -1;
+            int64_t start = files[i].id == cur_file ? cur_row : INT64_MIN;
             rc = scan_file(app, &q, &files[i], start, &err);
             if (rc == LF_OK && q.stop) {
                 next[1] = files[i].ts_min;

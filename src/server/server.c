@@ -174,8 +174,10 @@ lf_err lfd_serve(lfd_config *cfg, lf_error *err)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "logfluxd: serving on %s (%s), data in %s\n", cfg->listen,
-            cfg->insecure_http ? "plain HTTP, loopback only" : "TLS", cfg->data_dir);
+    /* The bound port (listen may say port 0); scripts wait for this line. */
+    fprintf(stderr, "logfluxd: serving on %s port %u (%s), data in %s\n", cfg->listen,
+            lfd_http_port(http), cfg->insecure_http ? "plain HTTP, loopback only" : "TLS",
+            cfg->data_dir);
     while (!stop_requested)
         usleep(100000);
     fprintf(stderr, "logfluxd: draining\n");

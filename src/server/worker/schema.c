@@ -1,7 +1,8 @@
 /*
  * schema.c — logfluxd's Parquet storage schema (see schema.h and docs/WORKER.md).
  *
- * Timestamps are INT64 TIMESTAMP(NANOS, UTC) so DuckDB and every other reader see real times;
+ * Timestamps are INT64 TIMESTAMP(NANOS) holding UTC so DuckDB and every other reader see real
+ * times at full precision;
  * small integers are INT32 with an INT(32, signed) annotation; the nonce is a 12-byte
  * FIXED_LEN_BYTE_ARRAY. Every column is REQUIRED: an empty token list is an empty byte array,
  * not NULL, so rows rebuild the native header (PROTOCOL §3.1) without special cases.
@@ -13,9 +14,13 @@
 #include "logflux/buf.h"
 #include "logflux/timefmt.h"
 
+/* isAdjustedToUTC = false on purpose: DuckDB maps UTC-adjusted nanosecond timestamps to
+ * TIMESTAMPTZ, which has microsecond precision, and the nanoseconds matter (ts_min/ts_max are
+ * authenticated header fields the customer's tools rebuild byte for byte). The values are UTC
+ * by definition (docs/WORKER.md). */
 #define TS_NS                                                                                      \
     {                                                                                              \
-        .kind = LF_PQ_LOGICAL_TIMESTAMP, .unit = LF_PQ_NANOS, .utc_adjusted = true                 \
+        .kind = LF_PQ_LOGICAL_TIMESTAMP, .unit = LF_PQ_NANOS, .utc_adjusted = false                \
     }
 #define STR                                                                                        \
     {                                                                                              \

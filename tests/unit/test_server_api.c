@@ -292,6 +292,8 @@ static int teardown(void **state)
 /* ---------------- shared steps ---------------- */
 
 static char api_key[128], read_token[128];
+static char a_key_id[64];         /* tenant A's v3 session key id, from test_v3_flow */
+static uint8_t a_session_key[32]; /* and its key */
 
 static void admin_setup(void)
 {
@@ -472,6 +474,8 @@ static void test_v3_flow(void **state)
     char key_id[64];
     snprintf(key_id, sizeof key_id, "%s", jstr(r.json, "key_id"));
     assert_int_equal(strlen(key_id), 36);
+    snprintf(a_key_id, sizeof a_key_id, "%s", key_id);
+    memcpy(a_session_key, session_key, 32);
     reply_free(&r);
     r = call_json("POST", "/v1/handshake/complete", api_key,
                   json_pack("{s:s}", "encrypted_secret", "AAAA"));
@@ -708,6 +712,23 @@ static void test_tenant_isolation_and_limits(void **state)
     r = call_json("POST", "/v1/handshake/init", b_key, json_pack("{}"));
     expect_error(&r, 409, "no_customer_key");
     reply_free(&r);
+
+    /* B cannot write under A's session key id: every part is refused, nothing is stored. */
+    assert_true(a_key_id[0] != '\0');
+    lf_buf unused = LF_BUF_INIT;
+    lf_mp_builder mp = v3_body(a_session_key, a_key_id, LF_MP_STANDARD, &unused);
+    char auth[256], ct[300];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", b_key);
+    snprintf(ct, sizeof ct, "Content-Type: %s", mp.content_type);
+    const char *headers[] = {auth, ct, NULL};
+    int64_t before = spool_records();
+    r = call("POST", "/v1/ingest", headers, mp.body.data, mp.body.len);
+    expect_error(&r, 400, "no_valid_entries");
+    assert_non_null(memmem(r.body.data, r.body.len, "unknown key id", 14));
+    assert_int_equal(spool_records(), before);
+    reply_free(&r);
+    lf_mp_builder_free(&mp);
+    lf_buf_free(&unused);
 
     /* B's rate limit (burst 3, 1/s): the next request is refused with the headers. */
     st.rate_per_sec = 1;

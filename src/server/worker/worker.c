@@ -672,7 +672,7 @@ static void *run(void *arg)
         if (stopping || requested) {
             /* A pending retry first (drain reads nothing while one is pending), then
              * everything durable now. */
-            lf_err rc = flush(w, &err);
+            lf_err rc = w->retry_pending ? flush(w, &err) : LF_OK;
             w->retry_pending = rc != LF_OK;
             if (rc == LF_OK)
                 rc = drain(w, &rec, &err);

@@ -181,6 +181,9 @@ lf_err lfd_serve(lfd_config *cfg, lf_error *err)
     while (!stop_requested)
         usleep(100000);
     fprintf(stderr, "logfluxd: draining\n");
+    /* Wake long-polling tail requests first so they do not hold the drain; the worker itself
+     * stops only after HTTP, since handlers use it until then. */
+    lfd_worker_tail_shutdown(app.worker);
     lfd_http_drain_and_stop(http, (unsigned)cfg->drain_timeout_ms);
     close_parts(&app);
     fprintf(stderr, "logfluxd: stopped\n");

@@ -213,7 +213,7 @@ async function main() {
     walk(data);
     const parquet = files.filter((f) => f.endsWith('.parquet'));
     check(parquet.length >= 1, `worker wrote ${parquet.length} Parquet file(s)`);
-    check(parquet.every((f) => /tenant=\d+\/app=web\/dt=\d{4}-\d\d-\d\d\/hour=\d\d\//.test(f)),
+    check(parquet.every((f) => /tenant=acme\/app=web\/dt=\d{4}-\d\d-\d\d\/hour=\d\d\//.test(f)),
         'Hive-style partition paths');
     const db = await duckdb.DuckDBInstance.create(':memory:');
     const con = await db.connect();

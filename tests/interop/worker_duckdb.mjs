@@ -41,7 +41,7 @@ try {
   const seen = new Map();
   for (const f of spec.files) {
     const q = (s) => s.replaceAll("'", "''");
-    // hive_partitioning=false: the path's tenant=<id> would otherwise replace the stored tenant.
+    // hive_partitioning=false: the stored columns exactly, without the dt/hour path columns.
     const src = `read_parquet('${q(f.path)}', hive_partitioning=false, file_row_number=true)`;
     const types = (await c.runAndReadAll(`DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ${src}`))
       .getRowObjectsJson();

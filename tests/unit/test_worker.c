@@ -76,8 +76,7 @@ static void test_basic_flush(void **state)
                      LF_OK);
     assert_int_equal(n, 2);
     char want[200];
-    snprintf(want, sizeof want, "tenant=%lld/app=a/dt=2025-11-28/hour=03/%020d.parquet",
-             (long long)e.tenant_a, 1);
+    snprintf(want, sizeof want, "tenant=acme/app=a/dt=2025-11-28/hour=03/%020d.parquet", 1);
     assert_string_equal(f[0].path, want);
     assert_string_equal(f[0].dt, "2025-11-28");
     assert_int_equal(f[0].hour, 3);

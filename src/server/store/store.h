@@ -1,7 +1,7 @@
 /*
  * store.h — the object store behind a small vtable: the local directory (embedded) now, S3
  * later. Objects are whole Parquet files named by Hive-style keys
- * ("tenant=7/app=checkout/dt=2026-11-28/hour=03/<name>.parquet"). Keys are validated: relative,
+ * ("tenant=acme/app=checkout/dt=2026-11-28/hour=03/<name>.parquet"). Keys are validated: relative,
  * no "..", no empty or dot segments, [A-Za-z0-9._=/-] only.
  */
 #ifndef LFD_STORE_H

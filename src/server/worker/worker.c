@@ -9,7 +9,7 @@
  * record was read worker.flush_interval ago, when a test or admin asks (lfd_worker_flush), and
  * at stop. A flush writes each partition's rows, sorted by ts, as one Parquet file in the
  * scratch directory (fsynced), puts each into the store under
- * tenant=<id>/app=<app>/dt=YYYY-MM-DD/hour=HH/<first seq, 20 digits>.parquet, records all of
+ * tenant=<name>/app=<app>/dt=YYYY-MM-DD/hour=HH/<first seq, 20 digits>.parquet, records all of
  * them and checkpoint = the last sequence read in ONE manifest transaction, and only then
  * releases the spool. A failed step leaves everything buffered and is retried with backoff; the
  * retry writes the same names again (the put replaces), so nothing is duplicated. A record
@@ -55,6 +55,7 @@ typedef struct row_ref {
 
 typedef struct partition {
     int64_t tenant_id;
+    char tenant[LF_META_NAME_MAX + 1]; /* the name: the path's tenant= equals the column */
     char app[LF_META_APP_MAX + 1];
     char dt[11];
     int hour;
@@ -195,8 +196,9 @@ static void partition_of(int64_t ts, char dt[11], int *hour)
     *hour = tm.tm_hour;
 }
 
-static partition *find_partition(lfd_worker *w, int64_t tenant, const char *app, size_t app_len,
-                                 const char *dt, int hour)
+static partition *find_partition(lfd_worker *w, int64_t tenant, const char *tenant_name,
+                                 size_t tenant_len, const char *app, size_t app_len, const char *dt,
+                                 int hour)
 {
     for (size_t i = w->n_parts; i-- > 0;) {
         partition *p = &w->parts[i];
@@ -215,6 +217,8 @@ static partition *find_partition(lfd_worker *w, int64_t tenant, const char *app,
     partition *p = &w->parts[w->n_parts++];
     memset(p, 0, sizeof *p);
     p->tenant_id = tenant;
+    memcpy(p->tenant, tenant_name, tenant_len);
+    p->tenant[tenant_len] = '\0';
     memcpy(p->app, app, app_len);
     p->app[app_len] = '\0';
     memcpy(p->dt, dt, 11);
@@ -222,6 +226,7 @@ static partition *find_partition(lfd_worker *w, int64_t tenant, const char *app,
     return p;
 }
 
+/* Tenant and app names become path segments: the metadata store's charset, no leading dot. */
 static bool app_name_ok(const char *s, size_t n)
 {
     if (n == 0 || n > LF_META_APP_MAX || s[0] == '.')
@@ -276,8 +281,9 @@ static lf_err take_record(lfd_worker *w, uint64_t seq, lf_buf *rec, lf_error *er
     lfd_batch b;
     lf_error derr = {0};
     lf_err rc = lfd_batch_decode(rec->data, rec->len, &b, &derr);
-    if (rc == LF_OK && (b.tenant_id <= 0 || !app_name_ok(b.app, b.app_len) || b.n_rows == 0 ||
-                        b.n_rows > UINT32_MAX)) {
+    if (rc == LF_OK &&
+        (b.tenant_id <= 0 || !app_name_ok(b.app, b.app_len) || b.tenant_len > LF_META_NAME_MAX ||
+         !app_name_ok(b.tenant, b.tenant_len) || b.n_rows == 0 || b.n_rows > UINT32_MAX)) {
         lfd_batch_clear(&b);
         rc = lf_error_set(&derr, LF_ERR_INVALID, "batch: bad tenant id, app name or row count");
     }
@@ -307,7 +313,8 @@ static lf_err take_record(lfd_worker *w, uint64_t seq, lf_buf *rec, lf_error *er
         char dt[11];
         int hour;
         partition_of(b.rows[i].ts_min, dt, &hour);
-        partition *p = find_partition(w, b.tenant_id, b.app, b.app_len, dt, hour);
+        partition *p =
+            find_partition(w, b.tenant_id, b.tenant, b.tenant_len, b.app, b.app_len, dt, hour);
         if (p != NULL && p->n == p->cap) {
             size_t cap = p->cap ? p->cap * 2 : 64;
             row_ref *nr = realloc(p->rows, cap * sizeof *nr);
@@ -417,8 +424,10 @@ static lf_err write_partition(lfd_worker *w, partition *p, const char *local, lf
     f->rows = p->n;
     f->bytes = (uint64_t)sb.st_size;
     f->created = (int64_t)time(NULL);
-    snprintf(f->path, sizeof f->path, "tenant=%lld/app=%s/dt=%s/hour=%02d/%020llu.parquet",
-             (long long)p->tenant_id, p->app, p->dt, p->hour, (unsigned long long)w->first_seq);
+    /* Hive-style: the tenant= and app= values equal the stored columns, so readers that apply
+     * Hive partitioning (DuckDB does by default) see the same values either way. */
+    snprintf(f->path, sizeof f->path, "tenant=%s/app=%s/dt=%s/hour=%02d/%020llu.parquet", p->tenant,
+             p->app, p->dt, p->hour, (unsigned long long)w->first_seq);
     return LF_OK;
 }
 

@@ -727,13 +727,36 @@ static void test_tenant_isolation_and_limits(void **state)
     assert_non_null(memmem(r.body.data, r.body.len, "unknown key id", 14));
     assert_int_equal(spool_records(), before);
     reply_free(&r);
-    lf_mp_builder_free(&mp);
-    lf_buf_free(&unused);
+
+    /* B's storage quota: once the manifest holds more than it, ingest is 507. */
+    st.quota_bytes = 4096;
+    assert_int_equal(lf_meta_tenant_set_settings(t.app.meta, b_id, &st, NULL), LF_OK);
+    lf_meta_file file = {.tenant_id = b_id,
+                         .dt = "2026-11-28",
+                         .hour = 3,
+                         .rows = 10,
+                         .bytes = 5000,
+                         .ts_min = 1,
+                         .ts_max = 2,
+                         .created = 1,
+                         .seq_first = 1,
+                         .seq_last = 1};
+    snprintf(file.app, sizeof file.app, "default");
+    snprintf(file.path, sizeof file.path, "tenant=globex/app=default/dt=2026-11-28/hour=03/x");
+    assert_int_equal(lf_meta_manifest_add(t.app.meta, &file, 1, "test-quota", 1, NULL, NULL),
+                     LF_OK);
+    r = call("POST", "/v1/ingest", headers, mp.body.data, mp.body.len);
+    expect_error(&r, 507, "quota_exceeded");
+    reply_free(&r);
+    st.quota_bytes = 0;
+    assert_int_equal(lf_meta_tenant_set_settings(t.app.meta, b_id, &st, NULL), LF_OK);
 
     /* B's rate limit (burst 3, 1/s): the next request is refused with the headers. */
     st.rate_per_sec = 1;
     st.rate_burst = 3;
     assert_int_equal(lf_meta_tenant_set_settings(t.app.meta, b_id, &st, NULL), LF_OK);
+    lf_mp_builder_free(&mp);
+    lf_buf_free(&unused);
     bool limited = false;
     for (int i = 0; i < 50 && !limited; i++) { /* many: a loaded machine refills slowly */
         r = call_json("GET", "/v1/admin/tenant", b_admin, NULL);

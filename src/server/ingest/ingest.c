@@ -76,6 +76,28 @@ void lfd_ingest_commit(lfd_ingest_ctx *c, const char *what)
     lfd_respond_success(c->req, 200, msg, results(c));
 }
 
+/* The tenant's storage quota (bytes of Parquet in the manifest): 507, as the v3 SDKs expect,
+ * once it is used up. Waiting does not help, so no Retry-After: retention or a larger quota
+ * does. */
+static bool quota_allows(lfd_ingest_ctx *c)
+{
+    uint64_t quota = c->who.tenant.settings.quota_bytes, used = 0;
+    if (quota == 0)
+        return true;
+    lf_error err = {0};
+    if (lf_meta_manifest_usage(c->app->meta, c->who.tenant.id, NULL, &used, &err) != LF_OK) {
+        lfd_respond_lf_err(c->req, LF_ERR_IO, &err);
+        return false;
+    }
+    if (used < quota)
+        return true;
+    char msg[128];
+    snprintf(msg, sizeof msg, "storage quota of %llu bytes is used up (%llu stored)",
+             (unsigned long long)quota, (unsigned long long)used);
+    lfd_respond_error(c->req, 507, "quota_exceeded", msg, 0);
+    return false;
+}
+
 void lfd_handle_ingest(lfd_request *r, void *ctx)
 {
     lfd_ingest_ctx c;
@@ -83,6 +105,8 @@ void lfd_handle_ingest(lfd_request *r, void *ctx)
     c.app = ctx;
     c.req = r;
     if (!lfd_authenticate(c.app, r, LF_CREDENTIAL_API_KEY, LF_SCOPE_INGEST, &c.who))
+        return;
+    if (!quota_allows(&c))
         return;
     const char *ct = lfd_req_header(r, "Content-Type");
     if (ct == NULL) {

@@ -144,6 +144,32 @@ async function main() {
     const keyId = hc.json && hc.json.key_id;
     check(/^[0-9a-f-]{36}$/.test(keyId || ''), 'handshake answers a key id');
 
+    // A live tail, streamed, opened before anything is sent: the rows must arrive on it.
+    const tailRows = [];
+    let tailLines = 0;
+    let tailEnded = false;
+    let tailBuf = '';
+    const tailReq = https.request({ host: '127.0.0.1', port: server.port, ca, method: 'GET',
+        path: `/v1/tail?stream=1&app=web&since=${Date.now()}000000`,
+        headers: { Authorization: 'Bearer ' + readToken } }, (res) => {
+        check(res.statusCode === 200 && /ndjson/.test(res.headers['content-type']), 'tail stream opens');
+        res.on('data', (chunk) => {
+            tailBuf += chunk;
+            let nl;
+            while ((nl = tailBuf.indexOf('\n')) >= 0) {
+                const line = JSON.parse(tailBuf.slice(0, nl));
+                tailBuf = tailBuf.slice(nl + 1);
+                tailLines++;
+                if (line.ciphertext) tailRows.push(line);
+            }
+        });
+        res.on('end', () => { tailEnded = true; });
+        res.on('error', () => { tailEnded = true; });
+    });
+    tailReq.end();
+    for (let i = 0; i < 50 && tailLines === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    check(tailLines > 0, 'tail stream sends a first heartbeat');
+
     // Ingest: the Go SDK's standard framing, then the TypeScript SDK's, gzip on and off.
     const sent = new Map();
     const marker = crypto.randomBytes(6).toString('hex');
@@ -196,6 +222,12 @@ async function main() {
     check(rows.every((r) => r.key_id === keyId && r.app === 'web' && r.tenant === 'acme'),
         'rows carry key id, app and tenant');
 
+    // The streamed tail saw the same rows, live.
+    for (let i = 0; i < 100 && tailRows.length < rows.length; i++) await new Promise((r) => setTimeout(r, 100));
+    check(tailRows.length === rows.length &&
+        tailRows.every((t) => rows.some((q) => q.ciphertext === t.ciphertext)),
+        `tail stream delivered ${tailRows.length} of ${rows.length} rows`);
+
     // The wrapped key is served back for the customer's tools.
     const wk = await request('GET', `/v1/keys/${keyId}`, { headers: { Authorization: 'Bearer ' + readToken } });
     check(wk.status === 200 && wk.text.includes(wrapped.toString('base64')), 'wrapped key served back');
@@ -241,6 +273,8 @@ async function main() {
     const exited = new Promise((r) => server.on('exit', (code) => r(code)));
     server.kill('SIGTERM');
     check((await exited) === 0, 'SIGTERM drains and exits 0');
+    for (let i = 0; i < 50 && !tailEnded; i++) await new Promise((r) => setTimeout(r, 100));
+    check(tailEnded, 'the drain ended the live tail stream');
     check(!/4111111111111111|card=|BEGIN PRIVATE|_usr_[^ ]*_/.test(server.getLog()),
         'server log holds no payload or secret');
 }

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,32 @@
 
 #define MAX_EXTRA_HEADERS 12
 
+typedef struct lfd_stream lfd_stream;
+
 struct lfd_http {
     struct MHD_Daemon *daemon;
     lfd_http_options opts;
     atomic_int open_connections;
     uint16_t port;
+    /* Streamed answers, and the thread that wakes the parked ones. */
+    pthread_mutex_t streams_lock;
+    lfd_stream *streams;
+    pthread_t pump;
+    atomic_bool pump_stop;
+    atomic_bool stopping;
 };
+
+struct lfd_stream {
+    lfd_http *http;
+    struct MHD_Connection *conn;
+    lfd_stream_next next;
+    void *cls;
+    void (*done)(void *cls);
+    bool parked;
+    lfd_stream *prev, *after;
+};
+
+#define STREAM_POLL_MS 250
 
 struct lfd_request {
     lfd_http *http;
@@ -206,6 +227,99 @@ void lfd_resp_header(lfd_request *r, const char *name, const char *value)
         free(r->headers[r->n_headers].name);
         free(r->headers[r->n_headers].value);
     }
+}
+
+/* ---------------- streamed answers ---------------- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    lfd_stream *st = cls;
+    ssize_t n = st->next(st->cls, buf, max);
+    if (n > 0)
+        return n;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Nothing now: park the connection (no thread held) until the pump wakes it. Under the
+     * lock, so the pump never resumes a connection that is not suspended yet. */
+    pthread_mutex_lock(&st->http->streams_lock);
+    st->parked = true;
+    MHD_suspend_connection(st->conn);
+    pthread_mutex_unlock(&st->http->streams_lock);
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    lfd_stream *st = cls;
+    lfd_http *h = st->http;
+    pthread_mutex_lock(&h->streams_lock);
+    if (st->prev)
+        st->prev->after = st->after;
+    else
+        h->streams = st->after;
+    if (st->after)
+        st->after->prev = st->prev;
+    pthread_mutex_unlock(&h->streams_lock);
+    if (st->done)
+        st->done(st->cls);
+    free(st);
+}
+
+static void resume_parked(lfd_http *h)
+{
+    pthread_mutex_lock(&h->streams_lock);
+    for (lfd_stream *st = h->streams; st; st = st->after)
+        if (st->parked) {
+            st->parked = false;
+            MHD_resume_connection(st->conn);
+        }
+    pthread_mutex_unlock(&h->streams_lock);
+}
+
+static void *stream_pump(void *arg)
+{
+    lfd_http *h = arg;
+    while (!atomic_load(&h->pump_stop)) {
+        usleep(STREAM_POLL_MS * 1000);
+        resume_parked(h);
+    }
+    return NULL;
+}
+
+void lfd_respond_stream(lfd_request *r, unsigned status, const char *content_type,
+                        lfd_stream_next next, void *cls, void (*done)(void *cls))
+{
+    lfd_stream *st = calloc(1, sizeof *st);
+    struct MHD_Response *resp = st ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                                       stream_read, st, stream_free)
+                                   : NULL;
+    if (resp == NULL) {
+        free(st);
+        if (done)
+            done(cls);
+        lfd_respond_error(r, 503, "overloaded", "cannot start a stream now", 1);
+        return;
+    }
+    st->http = r->http;
+    st->conn = r->conn;
+    st->next = next;
+    st->cls = cls;
+    st->done = done;
+    pthread_mutex_lock(&r->http->streams_lock);
+    st->after = r->http->streams;
+    if (st->after)
+        st->after->prev = st;
+    r->http->streams = st;
+    pthread_mutex_unlock(&r->http->streams_lock);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    queue(r, status, resp, 0, NULL);
+}
+
+bool lfd_stream_stopping(const lfd_request *r)
+{
+    return atomic_load(&r->http->stopping);
 }
 
 /* ---------------- request accessors ---------------- */
@@ -452,9 +566,10 @@ lf_err lfd_http_start(const lfd_http_options *opts, lfd_http **out, lf_error *er
     if (h == NULL)
         return lf_error_set(err, LF_ERR_NOMEM, "http: out of memory");
     h->opts = *opts;
+    pthread_mutex_init(&h->streams_lock, NULL);
     /* ITC lets MHD_quiesce_daemon stop the listening socket of a thread pool. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (opts->cert_pem != NULL)
@@ -486,6 +601,11 @@ lf_err lfd_http_start(const lfd_http_options *opts, lfd_http **out, lf_error *er
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : 0;
+    if (pthread_create(&h->pump, NULL, stream_pump, h) != 0) {
+        MHD_stop_daemon(h->daemon);
+        free(h);
+        return lf_error_set(err, LF_ERR_NOMEM, "http: cannot start the stream pump");
+    }
     *out = h;
     return LF_OK;
 }
@@ -502,11 +622,18 @@ void lfd_http_drain_and_stop(lfd_http *h, unsigned timeout_ms)
     MHD_socket listen_fd = MHD_quiesce_daemon(h->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    /* Streams see stopping and end; the pump keeps waking them until they have. */
+    atomic_store(&h->stopping, true);
     /* Idle keep-alive connections would hold us for their whole timeout; in-flight requests
      * are what we wait for, and they finish within the handler's own bounds. */
     for (unsigned waited = 0; waited < timeout_ms && atomic_load(&h->open_connections) > 0;
          waited += 10)
         usleep(10000);
+    atomic_store(&h->pump_stop, true);
+    pthread_join(h->pump, NULL);
+    /* MHD requires every suspended connection resumed before it stops. */
+    resume_parked(h);
     MHD_stop_daemon(h->daemon);
+    pthread_mutex_destroy(&h->streams_lock);
     free(h);
 }

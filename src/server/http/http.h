@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "logflux/buf.h"
 #include "logflux/error.h"
@@ -87,6 +88,16 @@ void lfd_respond_bytes(lfd_request *r, unsigned status, const char *content_type
  * e.g. against an idempotency key; lfd_req_answer then returns it. */
 void lfd_req_keep_answer(lfd_request *r);
 bool lfd_req_answer(const lfd_request *r, unsigned *status, const void **body, size_t *len);
+/* A streamed answer (chunked transfer encoding) for long-lived responses like the live tail.
+ * `next` fills up to `max` bytes of `buf` and returns how many it wrote; 0 means "nothing now":
+ * the connection is parked without holding a thread and `next` is asked again shortly (the
+ * layer polls parked streams every 250 ms); a negative value ends the stream. `next` must not
+ * block. `done` (nullable) frees `cls` when the response is over, whatever ended it. While the
+ * server drains, lfd_stream_stopping() is true and streams should end. */
+typedef ssize_t (*lfd_stream_next)(void *cls, char *buf, size_t max);
+void lfd_respond_stream(lfd_request *r, unsigned status, const char *content_type,
+                        lfd_stream_next next, void *cls, void (*done)(void *cls));
+bool lfd_stream_stopping(const lfd_request *r);
 /* Extra response header (before responding). */
 void lfd_resp_header(lfd_request *r, const char *name, const char *value);
 

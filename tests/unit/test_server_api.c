@@ -405,6 +405,39 @@ static void test_admin(void **state)
     r = call_json("POST", "/v1/handshake/init", doomed, json_pack("{}"));
     expect_error(&r, 401, "unauthorized");
     reply_free(&r);
+    /* Lists page with opaque cursors. */
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "page-%d", i);
+        r = call_json("POST", "/v1/admin/apps", t.admin_token, json_pack("{s:s}", "name", name));
+        assert_int_equal(r.status, 201);
+        reply_free(&r);
+    }
+    size_t seen = 0;
+    char path2[512] = "/v1/admin/apps?limit=2";
+    for (int page = 0; page < 10; page++) {
+        r = call_json("GET", path2, t.admin_token, NULL);
+        assert_int_equal(r.status, 200);
+        json_t *data = json_object_get(r.json, "data");
+        size_t n = json_array_size(json_object_get(data, "apps"));
+        assert_true(n <= 2);
+        seen += n;
+        const char *next = json_string_value(json_object_get(data, "next_cursor"));
+        if (next == NULL) {
+            reply_free(&r);
+            break;
+        }
+        snprintf(path2, sizeof path2, "/v1/admin/apps?limit=2&cursor=%s", next);
+        reply_free(&r);
+    }
+    assert_true(seen >= 4); /* checkout (maybe) + the three pages */
+    r = call_json("GET", "/v1/admin/apps?cursor=garbage", t.admin_token, NULL);
+    expect_error(&r, 400, "bad_request");
+    reply_free(&r);
+    r = call_json("GET", "/v1/admin/apps?limit=0", t.admin_token, NULL);
+    expect_error(&r, 400, "bad_request");
+    reply_free(&r);
+
     /* The audit log saw it all. */
     r = call_json("GET", "/v1/admin/audit", t.admin_token, NULL);
     assert_int_equal(r.status, 200);

@@ -22,10 +22,12 @@
 #include <time.h>
 
 #include "admin.h"
+#include "api/read.h"
 #include "options.h"
 #include "logflux/crypto.h"
 
-#define LIST_DEFAULT 100
+#define LIST_DEFAULT     100
+#define CURSOR_TAG_ADMIN 'A'
 
 static json_t *body_json(lfd_request *r)
 {
@@ -44,32 +46,6 @@ static json_t *body_json(lfd_request *r)
 static bool admin(lfd_app *app, lfd_request *r, lfd_principal *who)
 {
     return lfd_authenticate(app, r, LF_CREDENTIAL_PAT, LF_SCOPE_ADMIN, who);
-}
-
-/* "limit" and "cursor" query arguments; the cursor is "<key>.<id>". */
-static void list_args(lfd_request *r, size_t *limit, lf_meta_cursor *cursor)
-{
-    const char *l = lfd_req_query(r, "limit");
-    const char *c = lfd_req_query(r, "cursor");
-    long v = l ? strtol(l, NULL, 10) : LIST_DEFAULT;
-    *limit = v <= 0 ? LIST_DEFAULT : v > LF_META_LIST_MAX ? LF_META_LIST_MAX : (size_t)v;
-    *cursor = LF_META_CURSOR_START;
-    if (c != NULL) {
-        long long key = 0, id = 0;
-        if (sscanf(c, "%lld.%lld", &key, &id) == 2) {
-            cursor->key = key;
-            cursor->id = id;
-        }
-    }
-}
-
-static json_t *cursor_json(lf_meta_cursor next)
-{
-    if (next.id == 0)
-        return json_null();
-    char text[48];
-    snprintf(text, sizeof text, "%lld.%lld", (long long)next.key, (long long)next.id);
-    return json_string(text);
 }
 
 static const char *last_segment(lfd_request *r)
@@ -131,7 +107,8 @@ void lfd_handle_apps(lfd_request *r, void *ctx)
     }
     size_t limit;
     lf_meta_cursor cursor, next;
-    list_args(r, &limit, &cursor);
+    if (!lfd_read_list_args(r, CURSOR_TAG_ADMIN, LIST_DEFAULT, &limit, &cursor))
+        return;
     lf_meta_app *apps = NULL;
     size_t n = 0;
     lf_err rc = lf_meta_app_list(app->meta, who.tenant.id, limit, cursor, &apps, &n, &next, &err);
@@ -146,7 +123,8 @@ void lfd_handle_apps(lfd_request *r, void *ctx)
                                               (json_int_t)apps[i].created));
     free(apps);
     lfd_respond_success(r, 200, "apps",
-                        json_pack("{s:o, s:o}", "apps", list, "next_cursor", cursor_json(next)));
+                        json_pack("{s:o, s:o}", "apps", list, "next_cursor",
+                                  lfd_read_list_cursor(CURSOR_TAG_ADMIN, next)));
 }
 
 /* ---------------- API keys and tokens ---------------- */
@@ -249,7 +227,8 @@ static void credentials(lfd_request *r, void *ctx, lf_credential_kind kind)
     }
     size_t limit;
     lf_meta_cursor cursor, next;
-    list_args(r, &limit, &cursor);
+    if (!lfd_read_list_args(r, CURSOR_TAG_ADMIN, LIST_DEFAULT, &limit, &cursor))
+        return;
     lf_meta_credential_info *list = NULL;
     size_t n = 0;
     lf_err rc = lf_meta_credential_list(app->meta, who.tenant.id, kind, limit, cursor, &list, &n,
@@ -264,7 +243,8 @@ static void credentials(lfd_request *r, void *ctx, lf_credential_kind kind)
     free(list);
     lfd_respond_success(r, 200, "credentials",
                         json_pack("{s:o, s:o}", kind == LF_CREDENTIAL_PAT ? "tokens" : "api_keys",
-                                  items, "next_cursor", cursor_json(next)));
+                                  items, "next_cursor",
+                                  lfd_read_list_cursor(CURSOR_TAG_ADMIN, next)));
 }
 
 void lfd_handle_api_keys(lfd_request *r, void *ctx)
@@ -329,7 +309,8 @@ void lfd_handle_public_keys(lfd_request *r, void *ctx)
     }
     size_t limit;
     lf_meta_cursor cursor, next;
-    list_args(r, &limit, &cursor);
+    if (!lfd_read_list_args(r, CURSOR_TAG_ADMIN, LIST_DEFAULT, &limit, &cursor))
+        return;
     lf_meta_pubkey_info *keys = NULL;
     size_t n = 0;
     lf_err rc =
@@ -347,9 +328,9 @@ void lfd_handle_public_keys(lfd_request *r, void *ctx)
                                         keys[i].active, "created", (json_int_t)keys[i].created));
     }
     free(keys);
-    lfd_respond_success(
-        r, 200, "public keys",
-        json_pack("{s:o, s:o}", "public_keys", items, "next_cursor", cursor_json(next)));
+    lfd_respond_success(r, 200, "public keys",
+                        json_pack("{s:o, s:o}", "public_keys", items, "next_cursor",
+                                  lfd_read_list_cursor(CURSOR_TAG_ADMIN, next)));
 }
 
 /* ---------------- tenant settings and audit ---------------- */
@@ -407,7 +388,8 @@ void lfd_handle_audit(lfd_request *r, void *ctx)
         return;
     size_t limit;
     lf_meta_cursor cursor, next;
-    list_args(r, &limit, &cursor);
+    if (!lfd_read_list_args(r, CURSOR_TAG_ADMIN, LIST_DEFAULT, &limit, &cursor))
+        return;
     const char *since_text = lfd_req_query(r, "since");
     int64_t since = since_text ? strtoll(since_text, NULL, 10) : 0;
     lf_meta_audit_entry *entries = NULL;
@@ -429,7 +411,7 @@ void lfd_handle_audit(lfd_request *r, void *ctx)
                              entries[i].request_id, "detail", detail ? detail : json_null()));
     }
     free(entries);
-    lfd_respond_success(
-        r, 200, "audit log",
-        json_pack("{s:o, s:o}", "entries", items, "next_cursor", cursor_json(next)));
+    lfd_respond_success(r, 200, "audit log",
+                        json_pack("{s:o, s:o}", "entries", items, "next_cursor",
+                                  lfd_read_list_cursor(CURSOR_TAG_ADMIN, next)));
 }

@@ -58,28 +58,16 @@ void lfd_handle_files_list(lfd_request *r, void *ctx)
     lf_meta_file_query q = {.app = app_filter, .order = LF_META_ASC};
     if (!parse_times(r, &q))
         return;
-    long limit;
-    if (!lfd_read_parse_limit(lfd_req_query(r, "limit"), FILES_LIMIT_DEFAULT, LF_META_LIST_MAX,
-                              &limit)) {
-        lfd_respond_error(r, 400, "bad_request", "limit: 1..1000", 0);
+    size_t limit;
+    lf_meta_cursor mc;
+    if (!lfd_read_list_args(r, CURSOR_TAG_FILES, FILES_LIMIT_DEFAULT, &limit, &mc))
         return;
-    }
-    lf_meta_cursor mc = LF_META_CURSOR_START;
-    const char *s;
-    if ((s = lfd_req_query(r, "cursor"))) {
-        int64_t v[2];
-        if (!lfd_read_cursor_decode(s, CURSOR_TAG_FILES, v, 2) || v[1] <= 0) {
-            lfd_respond_error(r, 400, "bad_request", "cursor: not one of this list's", 0);
-            return;
-        }
-        mc = (lf_meta_cursor){v[0], v[1]};
-    }
     lf_meta_file *files = NULL;
     size_t n = 0;
     lf_meta_cursor next;
     lf_error err = {0};
-    lf_err rc = lf_meta_manifest_query(app->meta, who.tenant.id, &q, (size_t)limit, mc, &files, &n,
-                                       &next, &err);
+    lf_err rc =
+        lf_meta_manifest_query(app->meta, who.tenant.id, &q, limit, mc, &files, &n, &next, &err);
     if (rc != LF_OK) {
         lfd_respond_lf_err(r, rc, &err);
         return;
@@ -90,13 +78,7 @@ void lfd_handle_files_list(lfd_request *r, void *ctx)
     free(files);
     json_t *data = json_object();
     json_object_set_new(data, "files", arr);
-    char *c = NULL;
-    if (next.id != 0) {
-        int64_t v[2] = {next.key, next.id};
-        c = lfd_read_cursor_encode(CURSOR_TAG_FILES, v, 2);
-    }
-    json_object_set_new(data, "next_cursor", c ? json_string(c) : json_null());
-    free(c);
+    json_object_set_new(data, "next_cursor", lfd_read_list_cursor(CURSOR_TAG_FILES, next));
     lfd_audit(app, r, &who, "files.list", app_filter ? app_filter : "",
               json_pack("{s:I}", "files", (json_int_t)n));
     lfd_respond_success(r, 200, "ok", data);

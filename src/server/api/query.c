@@ -114,6 +114,39 @@ bool lfd_read_cursor_decode(const char *s, uint8_t tag, int64_t *v, size_t n)
     return ok;
 }
 
+bool lfd_read_list_args(lfd_request *r, uint8_t tag, long def, size_t *limit,
+                        lf_meta_cursor *cursor)
+{
+    long l;
+    if (!lfd_read_parse_limit(lfd_req_query(r, "limit"), def, LF_META_LIST_MAX, &l)) {
+        lfd_respond_error(r, 400, "bad_request", "limit: 1..1000", 0);
+        return false;
+    }
+    *limit = (size_t)l;
+    *cursor = LF_META_CURSOR_START;
+    const char *s = lfd_req_query(r, "cursor");
+    if (s != NULL) {
+        int64_t v[2];
+        if (!lfd_read_cursor_decode(s, tag, v, 2) || v[1] <= 0) {
+            lfd_respond_error(r, 400, "bad_request", "cursor: not one of this list's", 0);
+            return false;
+        }
+        *cursor = (lf_meta_cursor){v[0], v[1]};
+    }
+    return true;
+}
+
+json_t *lfd_read_list_cursor(uint8_t tag, lf_meta_cursor next)
+{
+    if (next.id == 0)
+        return json_null();
+    int64_t v[2] = {next.key, next.id};
+    char *c = lfd_read_cursor_encode(tag, v, 2);
+    json_t *j = c ? json_string(c) : json_null();
+    free(c);
+    return j;
+}
+
 static bool app_param_ok(const char *s)
 {
     size_t n = strlen(s);

@@ -38,6 +38,13 @@ bool lfd_read_parse_limit(const char *s, long def, long max, long *out);
  * one-byte tag naming the endpoint; decoding checks the tag and the count. */
 char *lfd_read_cursor_encode(uint8_t tag, const int64_t *v, size_t n);
 bool lfd_read_cursor_decode(const char *s, uint8_t tag, int64_t *v, size_t n);
+/* Paging of metadata lists (keys, files, admin lists): the `limit` (default def, at most
+ * LF_META_LIST_MAX) and `cursor` query arguments of r. On bad input the request is answered
+ * 400 and false returned. */
+bool lfd_read_list_args(lfd_request *r, uint8_t tag, long def, size_t *limit,
+                        lf_meta_cursor *cursor);
+/* The `next_cursor` value for a metadata list: an opaque string, or null at the end. */
+json_t *lfd_read_list_cursor(uint8_t tag, lf_meta_cursor next);
 /* Authenticate a read and resolve the effective app filter: the query's `app` (validated),
  * overridden by an app-bound token (a different app is 403). On false the request is answered. */
 bool lfd_read_begin(lfd_app *app, lfd_request *r, lfd_principal *who, const char **app_filter);

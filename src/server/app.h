@@ -34,6 +34,7 @@ typedef struct lfd_app {
     /* Set when an append found the spool full, cleared by the next append that fits:
      * what /health reports as accepting_writes. */
     atomic_bool spool_full;
+    int lock_fd; /* flock on <data_dir>/logfluxd.lock while serving */
 } lfd_app;
 
 /* Who is calling, once authenticated. */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,25 @@ static void spool_log(void *ctx, const char *message)
     fprintf(stderr, "logfluxd: spool: %s\n", message);
 }
 
+/* One process per data directory: two would both append to the spool and both run a worker. */
+static lf_err lock_data_dir(const char *dir, int *fd_out, lf_error *err)
+{
+    char path[PATH_MAX];
+    lf_err rc = path_join(path, sizeof path, dir, "logfluxd.lock", err);
+    if (rc != LF_OK)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return lf_error_set(err, LF_ERR_IO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return lf_error_set(err, LF_ERR_CONFLICT,
+                            "%s is in use by another logfluxd (lock %s is held)", dir, path);
+    }
+    *fd_out = fd;
+    return LF_OK;
+}
+
 static lf_err open_parts(lfd_app *app, lf_error *err)
 {
     char path[PATH_MAX];
@@ -78,6 +98,8 @@ static lf_err open_parts(lfd_app *app, lf_error *err)
         return lf_error_set(err, LF_ERR_NOT_FOUND,
                             "%s is not a data directory (run logfluxd init --data %s)", c->data_dir,
                             c->data_dir);
+    if (rc == LF_OK)
+        rc = lock_data_dir(c->data_dir, &app->lock_fd, err);
     if (rc == LF_OK)
         rc = lf_meta_sqlite_open(path, NULL, &app->meta, err);
     if (rc == LF_OK)
@@ -110,6 +132,8 @@ static void close_parts(lfd_app *app)
     lf_replay_cache_free(app->replay);
     lfd_ratelimit_free(app->rl_key);
     lfd_ratelimit_free(app->rl_ip);
+    if (app->lock_fd > 0)
+        close(app->lock_fd); /* releases the data directory */
 }
 
 lf_err lfd_serve(lfd_config *cfg, lf_error *err)

@@ -52,6 +52,10 @@ expect() {
 auth=(-H "Authorization: Bearer $token")
 
 expect 200 - "$base/health"
+# A second server on the same data directory is refused (and the first keeps serving).
+"$logfluxd" serve --data "$dir/d" --listen 127.0.0.1:0 2>"$dir/second.log" &&
+    bad "a second logfluxd served the same data directory" || ok
+grep -q "in use by another logfluxd" "$dir/second.log" && ok || bad "second server: $(cat "$dir/second.log")"
 expect 200 - "$base/info"
 expect 200 - "$base/discovery"
 # TLS: 1.2 refused, unknown certificate refused.

@@ -47,7 +47,17 @@ typedef struct lfc_ctx {
     lfc_output output;
     bool verbose;
     bool quiet;
+    int64_t timeout_ms; /* whole-request timeout (profile `timeout`, default 60s); 0 = none,
+                           which a streaming command (tail) may set before its requests */
+    void *http;         /* the CURL easy handle, reused for keep-alive (owned; see http.c) */
+    char *profile_path; /* the profile file path (owned) */
 } lfc_ctx;
+
+/* The version printed by --version and sent as User-Agent logflux-cli/<version>. */
+#define LFC_VERSION "0.1.0"
+
+/* Write docs/CONFIG-CLI.md (the profile keys) from the profile option table. */
+void lfc_profile_write_docs(FILE *out);
 
 /* Parse the global flags (they may appear anywhere before the command's own arguments), read
  * the environment and the profile. argv is rewritten to hold the remaining arguments.
@@ -67,6 +77,7 @@ typedef struct lfc_reply {
     lf_buf body;     /* raw body */
     json_t *json;    /* parsed body, NULL if not JSON */
     char retry_after[16];
+    char where[192]; /* "GET /v1/path" (no query string), for error messages */
 } lfc_reply;
 
 /* One request to the configured endpoint with the configured token (bearer). body may be
@@ -83,6 +94,13 @@ int lfc_http_json(lfc_ctx *c, const char *method, const char *path, json_t *body
  * 404 → NOT_FOUND, 5xx → SERVER, other 4xx → ERROR). LFC_EXIT_OK if status == want. */
 int lfc_expect(const lfc_reply *r, long want);
 void lfc_reply_free(lfc_reply *r);
+/* Make sure c->endpoint is set: a region-prefixed token (`eu-lf_usr_…`) with no endpoint is
+ * resolved through discovery (GET <LOGFLUX_DISCOVERY_URL, default
+ * https://discover.{region}.logflux.io>/discovery → endpoints.backend_url). lfc_http calls it;
+ * commands that only need the URL may too. */
+int lfc_resolve_endpoint(lfc_ctx *c);
+/* Close the kept-alive connection (lfc_ctx_free does it). */
+void lfc_http_close(lfc_ctx *c);
 
 /* ---------------- the customer key ---------------- */
 
@@ -90,6 +108,13 @@ void lfc_reply_free(lfc_reply *r);
  * on the terminal (no echo). LFC_EXIT_PASSPHRASE for a wrong passphrase. The key stays in
  * memory only; free with lf_privkey_free. */
 int lfc_load_private_key(lfc_ctx *c, lf_privkey **out);
+/* The configured key's public half: <key_path>.pub when present (no passphrase), else derived
+ * from the private key (asks for the passphrase). *used_path names the file read (caller
+ * frees, also on failure). Free *out with lf_pubkey_free. */
+int lfc_configured_public_key(lfc_ctx *c, lf_pubkey **out, char **used_path);
+/* Read a secret other than a passphrase (a token for login): one line from stdin when it is not
+ * a terminal, else a prompt on the terminal without echo. Caller wipes. */
+int lfc_read_secret(const char *prompt, char *out, size_t cap);
 /* Read a passphrase: LOGFLUX_PASSPHRASE, else prompt (twice when confirm). Caller wipes. */
 int lfc_read_passphrase(const char *prompt, bool confirm, char *out, size_t cap);
 

@@ -116,6 +116,14 @@ lf_err lfc_cache_dir(const lfc_ctx *c, char *buf, size_t cap, lf_error *err);
 /* Disable the cache for this process (--no-cache, LOGFLUX_NO_CACHE=1). */
 void lfc_cache_disable(void);
 bool lfc_cache_enabled(void);
+/* Internal to rows.c/cache.c: the window through the cache (closed hours from disk or fetched
+ * and stored; open hours in one range), and one paged query over [from, to] keeping the rows
+ * whose max(ts, keep_from) lies in [keep_lo, keep_hi]. `delivered` counts rows handed to fn.
+ * Return -1 when fn stopped early or max_rows was reached. */
+int lfc_cache_fetch(lfc_ctx *c, const lfc_window *w, lfc_row_fn fn, void *ud, size_t *delivered);
+int lfc_rows_query_range(lfc_ctx *c, const lfc_window *w, int64_t from, int64_t to,
+                         int64_t keep_from, int64_t keep_lo, int64_t keep_hi, lfc_row_fn fn,
+                         void *ud, size_t *delivered);
 
 /* ---------------- session keys (keyring.c) ---------------- */
 
@@ -127,13 +135,21 @@ void lfc_keyring_free(lfc_keyring *k);
 /* The 32-byte session key of `key_id` (pointer valid until the keyring is freed): fetched with
  * GET /v1/keys/{id} on first use, its fingerprint checked against the private key's, then
  * unwrapped. Exit codes: NOT_FOUND (unknown key id, or wrapped for another customer key —
- * message names the fingerprint), AUTH, UNREACHABLE, SERVER (malformed answer, unwrap
- * failure). The message is printed once per key id and the failure remembered. */
+ * message names the fingerprint), AUTH, UNREACHABLE, SERVER (malformed answer), TAMPERED (the
+ * wrapped key does not unwrap). The message is printed once per key id and the failure remembered.
+ */
 int lfc_keyring_get(lfc_keyring *k, const char *key_id, const uint8_t **session_key);
 /* The native opener for `key_id` (owned by the keyring), made on first use. */
 int lfc_keyring_native_opener(lfc_keyring *k, const char *key_id, lf_native_opener **out);
+/* The app the key was issued under (from /v1/keys), or NULL when unknown or not fetched.
+ * decrypt.c checks it against a v3 row's app: v3 has no associated data, so this is what
+ * catches a v3 row moved to another app. */
+const char *lfc_keyring_app(lfc_keyring *k, const char *key_id);
 /* Insert a session key directly (unit tests, benchmarks). The key is copied. */
 lf_err lfc_keyring_put(lfc_keyring *k, const char *key_id, const uint8_t key[32], lf_error *err);
+/* The same with the key's app (NULL = unknown). */
+lf_err lfc_keyring_put_app(lfc_keyring *k, const char *key_id, const uint8_t key[32],
+                           const char *app, lf_error *err);
 
 /* ---------------- opening rows (decrypt.c) ---------------- */
 

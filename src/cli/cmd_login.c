@@ -20,11 +20,9 @@ static const char *str_or(json_t *v, const char *dflt)
 
 int lfc_cmd_login(lfc_ctx *c, int argc, char **argv)
 {
-    if (argc > 1)
-        return lfc_fail(LFC_EXIT_USAGE,
-                        "login: unexpected argument '%s' (login [--endpoint URL] [--token T] "
-                        "[--ca FILE])",
-                        argv[1]);
+    if (argc > 1) /* the argument is not echoed: it may be a pasted token */
+        return lfc_fail(LFC_EXIT_USAGE, "login takes no arguments: login [--endpoint URL] "
+                                        "[--token T] [--ca FILE] (or the token on stdin)");
     if (!c->token) {
         char buf[1024];
         int rc = lfc_read_secret("Token: ", buf, sizeof buf);

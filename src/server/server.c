@@ -192,6 +192,12 @@ lf_err lfd_serve(lfd_config *cfg, lf_error *err)
         close_parts(&app);
         return rc;
     }
+    /* With port 0 (tests, ad-hoc runs) the announced URL needs the port actually bound. It is
+     * written before anyone could know the port to connect to, so no request reads it early. */
+    size_t n = strlen(app.public_url);
+    if (cfg->public_url[0] == '\0' && n >= 2 && strcmp(app.public_url + n - 2, ":0") == 0)
+        snprintf(app.public_url + n - 1, sizeof app.public_url - (n - 1), "%u",
+                 lfd_http_port(http));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command for the benchmarks: builds a Release tree and runs each benchmark beside its
 # reference, measured in the same run, and prints ratios.
-#   bench/run.sh [all|crypto|ingest] [SECONDS_PER_FIGURE]   (defaults: all, 2)
+#   bench/run.sh [all|crypto|ingest|decrypt] [SECONDS_PER_FIGURE]   (defaults: all, 2)
+# decrypt: the CLI read path over cached rows (open + zstd + decode + filter) beside
+#          `openssl speed -evp aes-256-gcm` at 16 KiB, one core.
 # crypto: seal/open beside `openssl speed -evp aes-256-gcm` (256 B and 16 KiB).
 # ingest: logfluxd on loopback (TLS, fresh data directory) beside a discard server on the
 #         same HTTP layer, at increasing concurrency.
@@ -42,4 +44,11 @@ if [ "$what" = all ] || [ "$what" = ingest ]; then
     done
     build/bench/bench/bench_ingest --url "https://127.0.0.1:$port" --ca "$data/d/tls/cert.pem" \
         --key "$data/d/tls/key.pem" --token "$token" --seconds "$secs" --concurrency 1,4,16,64
+fi
+
+if [ "$what" = all ] || [ "$what" = decrypt ]; then
+    echo "== decrypt: logflux query's open + decompress + decode + filter over cached rows, one core"
+    ossl_16k=$(openssl speed -mr -seconds "$secs" -bytes 16384 -evp aes-256-gcm 2>/dev/null |
+        awk -F: '/^\+F:/ {print $4}')
+    build/bench/bench/bench_decrypt --seconds "$secs" --openssl-16k "$ossl_16k"
 fi

@@ -67,7 +67,7 @@ lf_err lfc_row_from_json(const json_t *j, lfc_row *out, lf_error *err)
     memset(out, 0, sizeof *out);
     if (!json_is_object(j))
         return lf_error_set(err, LF_ERR_INVALID, "row: not an object");
-    int64_t v;
+    int64_t v = 0;
     lf_err rc;
 #define INT(field, lo, hi, dst)                                                                    \
     do {                                                                                           \

@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# The README's run command: installs what is needed, builds, starts the embedded server
-# (logfluxd) on a fresh data directory, and runs the demo client against it — logs sealed where
-# they are born, stored by the server as ciphertext only, read back and decrypted with the
-# customer's private key — then searches every file the server wrote for the log text.
-#   scripts/run.sh [--offline]   (--offline: the same story in one process, no server)
+# The README's run command: installs what is needed, builds everything, starts the embedded
+# server (logfluxd) on a fresh data directory, and walks through what a customer does with the
+# logflux CLI — key pair, login, app, API key — then sends sample logs through the LogFlux v3
+# protocol and the native protocol, reads them back decrypted with `logflux query`, checks their
+# integrity with `logflux verify`, and searches every file the server wrote for the log text.
+#   scripts/run.sh             the tour
+#   scripts/run.sh --offline   the same story in one process (no server), with tampering
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -S . -B build/run -DCMAKE_BUILD_TYPE=Release -DLF_TESTS=OFF >/dev/null
-cmake --build build/run -j"$(nproc)" --target logfluxd lf-demo lf-demo-server >/dev/null
+cmake --build build/run -j"$(nproc)" --target logfluxd logflux-cli lf-test-sender lf-demo >/dev/null
 if [ "${1:-}" = "--offline" ]; then
     exec build/run/examples/lf-demo
 fi
 
-work=build/run/demo
+bin=build/run
+work=$(pwd)/build/run/demo
 rm -rf "$work"
 mkdir -p "$work"
-echo "== logfluxd init --data $work/data --tenant acme"
-build/run/src/server/logfluxd init --data "$work/data" --tenant acme >"$work/init.json"
+# The demo keeps the CLI's profile and cache inside build/run/demo, not in your home.
+export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+export LOGFLUX_PASSPHRASE="correct horse battery staple"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+step "start the server: logfluxd init (once), then serve"
+run "$bin/src/server/logfluxd" init --data "$work/data" --tenant acme >"$work/init.json"
 token=$(sed -n 's/.*"admin_token": "\([^"]*\)".*/\1/p' "$work/init.json")
 cert=$(sed -n 's/.*"tls_cert": "\([^"]*\)".*/\1/p' "$work/init.json")
-echo "   admin token and TLS certificate printed once (kept in $work/init.json for this demo)"
-
-echo "== logfluxd serve (TLS 1.3 on 127.0.0.1, every role in one process)"
-build/run/src/server/logfluxd serve --data "$work/data" --listen 127.0.0.1:0 \
+echo "   init printed the tenant's admin token and its TLS certificate, once"
+"$bin/src/server/logfluxd" serve --data "$work/data" --listen 127.0.0.1:0 \
     --set worker.flush_interval=500ms 2>"$work/server.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
@@ -34,22 +41,60 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 [ -n "$port" ] || { cat "$work/server.log"; exit 1; }
-echo "   listening on https://127.0.0.1:$port"
+url="https://127.0.0.1:$port"
+echo "   logfluxd serving on $url (TLS 1.3, every role in one process)"
 
-build/run/examples/lf-demo-server --url "https://127.0.0.1:$port" --ca "$cert" --token "$token" \
-    --out "$work"
+lf="$bin/src/cli/logflux"
+step "the customer's key pair: RSA-4096, private key encrypted with a passphrase (scrypt), 0600"
+run "$lf" keys init --out "$work/customer.key"
+step "log in (profile in $XDG_CONFIG_HOME/logflux, mode 0600) and set the tenant up"
+printf '$ %s\n' "$lf login --endpoint $url --token <admin token from init> --ca $cert"
+"$lf" login --endpoint "$url" --token "$token" --ca "$cert"
+run "$lf" --key "$work/customer.key" admin keys register
+run "$lf" admin apps create checkout
+api_key=$("$lf" -o json admin api-keys create --app checkout --label demo |
+    sed -n 's/.*"api_key": *"\([^"]*\)".*/\1/p')
+echo "   API key for app checkout created (its secret is shown once; kept for the senders)"
 
-echo "== what the server holds"
+step "send logs: sealed on the sending side, pinned to the customer key"
+now() { date -u +%Y-%m-%dT%H:%M:%S.%NZ; }
+cat >"$work/native.jsonl" <<JSON
+{"v":"2.0","type":"log","level":6,"source":"checkout-api","ts":"$(now)","message":"user alice@example.com paid order 7731 with card ending 4242","attributes":{"region":"eu-west","order":"7731"}}
+{"v":"2.0","type":"log","level":4,"source":"checkout-api","ts":"$(now)","message":"payment provider timeout after 3000 ms, retrying order 7732","attributes":{"region":"eu-west","order":"7732"}}
+{"v":"2.0","type":"log","level":6,"source":"shipping","ts":"$(now)","message":"order 7733 shipped to 221B Baker Street, London","attributes":{"region":"eu-west","order":"7733"}}
+JSON
+cat >"$work/v3.jsonl" <<JSON
+{"v":"2.0","type":"log","level":5,"source":"auth","ts":"$(now)","message":"password reset requested for bob@example.com from 203.0.113.9","attributes":{"region":"us-east"}}
+{"v":"2.0","type":"log","level":3,"source":"billing","ts":"$(now)","message":"nightly settlement batch failed: 3 of 1204 orders unreconciled","attributes":{"region":"us-east"}}
+JSON
+sender() { "$bin/tools/sender/lf-test-sender" --url "$url" --ca "$cert" --api-key "$api_key" \
+    --public-key "$work/customer.key.pub" --tenant acme --app checkout "$@"; }
+echo "   native protocol (as logflux-agent sends): key frame + zstd block + close marker, HMAC-signed"
+sender --format native --json-file "$work/native.jsonl"
+echo "   LogFlux v3 protocol (as the official SDKs send): handshake, then multipart"
+sender --format v3 --json-file "$work/v3.jsonl"
+
+step "read them back: the CLI fetches ciphertext, unwraps the session keys, decrypts locally"
+for _ in $(seq 50); do
+    [ "$("$lf" -o json query --since 1h --app checkout 2>/dev/null | grep -c '"message"')" -ge 5 ] && break
+    sleep 0.2
+done
+run "$lf" --key "$work/customer.key" query --since 1h --app checkout
+run "$lf" --key "$work/customer.key" query --since 1h --level warning --grep order
+run "$lf" --key "$work/customer.key" sql "SELECT source, count(*) AS n, min(level) AS worst FROM logs GROUP BY source ORDER BY n DESC"
+run "$lf" --key "$work/customer.key" verify --since 1h --app checkout
+
+step "what the server holds"
 kill -TERM "$pid"
-wait "$pid"
+wait "$pid" || true
 trap - EXIT
 files=$(find "$work/data" -type f | wc -l)
-parquet=$(find "$work/data/objects" -name '*.parquet' | wc -l)
-echo "   $files files in the data directory ($parquet Parquet files), e.g.:"
+echo "   logfluxd drained and stopped; $files files in its data directory, e.g.:"
 find "$work/data/objects" -name '*.parquet' | head -n 2 | sed 's/^/     /'
-if grep -rlF -f "$work/messages.txt" "$work/data"; then
+sed -n 's/.*"message":"\([^"]*\)".*/\1/p' "$work/native.jsonl" "$work/v3.jsonl" >"$work/messages.txt"
+if grep -rlF -f "$work/messages.txt" "$work/data" "$XDG_CACHE_HOME" 2>/dev/null; then
     echo "   PLAINTEXT FOUND in the files above" >&2
     exit 1
 fi
-echo "   searched them all for the $(wc -l <"$work/messages.txt") messages sent: none found."
-echo "   logfluxd drained and stopped on SIGTERM. Server log: $work/server.log"
+echo "   searched every file of the server (and the CLI's ciphertext cache) for the"
+echo "   $(wc -l <"$work/messages.txt") messages sent: none found. Only the customer's key reads them."

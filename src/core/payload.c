@@ -11,6 +11,10 @@
  * jansson's recursion. The decoded lf_payload points into the jansson tree, which it owns;
  * members this schema does not know (for the payload's type) are gathered into one object
  * and exposed as JSON text so that a re-encode loses nothing at the top level.
+ *
+ * lf_payload_decode first offers the bytes to the fast path (payload_fast.c), which decodes
+ * the common flat shape without a tree into one allocation, or declines; the jansson decoder
+ * (lf_payload_decode_slow) decides everything declined, so results are the same either way.
  */
 #include "logflux/payload.h"
 
@@ -21,6 +25,7 @@
 #include <string.h>
 
 #include "logflux/timefmt.h"
+#include "payload_internal.h"
 
 static const char *const type_names[] = {NULL,    "log",   "metric",    "trace",
                                          "event", "audit", "telemetry", "telemetry"};
@@ -570,6 +575,10 @@ void lf_payload_free(lf_payload *p)
 {
     if (p == NULL)
         return;
+    if (p->owned_ == &lf_payload_fast_tag_) {
+        lf_payload_fast_free(p); /* one block: payload, arrays and strings */
+        return;
+    }
     owned *o = p->owned_;
     if (o != NULL) {
         wipe_json(o->root);
@@ -900,8 +909,8 @@ static lf_err decode_header(dec *d, int entry_type)
     return LF_OK;
 }
 
-lf_err lf_payload_decode(const void *json, size_t len, int entry_type, int64_t now_ns,
-                         lf_payload **out, lf_error *err)
+lf_err lf_payload_decode_slow(const void *json, size_t len, int entry_type, int64_t now_ns,
+                              lf_payload **out, lf_error *err)
 {
     lf_err rc;
     *out = NULL;
@@ -955,4 +964,14 @@ lf_err lf_payload_decode(const void *json, size_t len, int entry_type, int64_t n
 fail:
     lf_payload_free(p);
     return rc;
+}
+
+lf_err lf_payload_decode(const void *json, size_t len, int entry_type, int64_t now_ns,
+                         lf_payload **out, lf_error *err)
+{
+    /* The fast path (payload_fast.c) takes the common flat shape or declines; everything it
+     * declines, including every input that is to be refused, is decided here as before. */
+    if (LF_PAYLOAD_FAST_ENABLED && lf_payload_decode_fast(json, len, entry_type, now_ns, out))
+        return LF_OK;
+    return lf_payload_decode_slow(json, len, entry_type, now_ns, out, err);
 }

@@ -74,8 +74,8 @@ int lfc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 typedef struct lfc_reply {
     long status;
-    lf_buf body;     /* raw body */
-    json_t *json;    /* parsed body, NULL if not JSON */
+    lf_buf body;  /* raw body */
+    json_t *json; /* parsed body, NULL if not JSON */
     char retry_after[16];
     char where[192]; /* "GET /v1/path" (no query string), for error messages */
 } lfc_reply;
@@ -88,8 +88,7 @@ typedef struct lfc_reply {
 int lfc_http(lfc_ctx *c, const char *method, const char *path, const char *content_type,
              const void *body, size_t body_len, lfc_reply *out);
 /* JSON convenience: body may be NULL (stolen otherwise). */
-int lfc_http_json(lfc_ctx *c, const char *method, const char *path, json_t *body,
-                  lfc_reply *out);
+int lfc_http_json(lfc_ctx *c, const char *method, const char *path, json_t *body, lfc_reply *out);
 /* Map an answer that is not `want` to a printed error and an exit code (401/403 → AUTH,
  * 404 → NOT_FOUND, 5xx → SERVER, other 4xx → ERROR). LFC_EXIT_OK if status == want. */
 int lfc_expect(const lfc_reply *r, long want);

@@ -25,6 +25,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,20 @@ static bool scan_string(scan *s, char *dst, size_t cap, size_t *out_len)
     size_t n = 0;
     for (;;) {
         const unsigned char *run = p;
+        /* Eight bytes at a time while none is special (the usual case: long ASCII runs). */
+        while (end - p >= 8) {
+            uint64_t w, q, b;
+            memcpy(&w, p, 8);
+            q = w ^ 0x2222222222222222ull; /* '"' -> 0 */
+            b = w ^ 0x5c5c5c5c5c5c5c5cull; /* '\\' -> 0 */
+            uint64_t special =
+                (w | ((w - 0x2020202020202020ull) & ~w) | ((q - 0x0101010101010101ull) & ~q) |
+                 ((b - 0x0101010101010101ull) & ~b)) &
+                0x8080808080808080ull; /* >= 0x80, < 0x20, '"', '\\' */
+            if (special != 0)
+                break;
+            p += 8;
+        }
         while (p < end && plain(*p))
             p++;
         size_t r = (size_t)(p - run);
@@ -429,8 +444,8 @@ static bool scan_map(scan *s, lf_kv *kv, val *v)
 static int field_id(const char *k, size_t len)
 {
     for (int f = 0; f < F_COUNT; f++)
-        if (field_names[f][0] == k[0] && strlen(field_names[f]) == len &&
-            memcmp(field_names[f], k, len) == 0)
+        if (field_names[f][0] == k[0] && strncmp(field_names[f], k, len) == 0 &&
+            field_names[f][len] == '\0') /* k has no NUL, so the name is >= len long */
             return f;
     return -1;
 }

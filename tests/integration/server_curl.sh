@@ -98,7 +98,10 @@ wait "$pid"
 code=$?
 pid=""
 [ "$code" -eq 0 ] && ok || bad "SIGTERM exit code $code"
-grep -q "$(printf '%s' "$token" | cut -d_ -f4)" "$dir/server.log" && bad "token secret in the server log" || ok
+# The secret is everything after "<region>-lf_usr_<id>_" (it may itself contain '_').
+secret=${token#*_usr_*_}
+[ ${#secret} -eq 43 ] && ok || bad "could not isolate the token secret"
+grep -qF -- "$secret" "$dir/server.log" && bad "token secret in the server log" || ok
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,6 +4,7 @@
  */
 #include "logflux/buf.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -94,6 +95,19 @@ int lf_base64_value(char c, bool url)
     return -1;
 }
 
+/* Character → 6-bit value, -1 for characters outside the alphabet (built from
+ * lf_base64_value so the two can never disagree). */
+static int8_t b64_table_std[256], b64_table_url[256];
+static pthread_once_t b64_tables_once = PTHREAD_ONCE_INIT;
+
+static void b64_tables_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        b64_table_std[c] = (int8_t)lf_base64_value((char)c, false);
+        b64_table_url[c] = (int8_t)lf_base64_value((char)c, true);
+    }
+}
+
 lf_err lf_base64_decode(const char *in, size_t in_len, lf_buf *out, bool url, lf_error *err)
 {
     size_t start = out->len, pad = 0;
@@ -107,9 +121,27 @@ lf_err lf_base64_decode(const char *in, size_t in_len, lf_buf *out, bool url, lf
         return lf_error_set(err, LF_ERR_INVALID, "base64: invalid length");
     if (lf_buf_reserve(out, in_len / 4 * 3 + 3) != LF_OK)
         return lf_error_set(err, LF_ERR_NOMEM, "base64: out of memory");
+    pthread_once(&b64_tables_once, b64_tables_init);
+    /* Whole groups of four characters first, through a table: bulk ciphertext (query rows,
+     * cached rows) decodes at memory speed instead of a bit at a time. */
+    const int8_t *table = url ? b64_table_url : b64_table_std;
+    size_t i = 0;
+    uint8_t *dst = out->data + out->len;
+    for (; i + 4 <= in_len; i += 4) {
+        int a = table[(uint8_t)in[i]], b = table[(uint8_t)in[i + 1]];
+        int c = table[(uint8_t)in[i + 2]], d = table[(uint8_t)in[i + 3]];
+        if ((a | b | c | d) < 0)
+            break; /* the careful loop below names the offending character */
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        dst[0] = (uint8_t)(v >> 16);
+        dst[1] = (uint8_t)(v >> 8);
+        dst[2] = (uint8_t)v;
+        dst += 3;
+    }
+    out->len = (size_t)(dst - out->data);
     uint32_t acc = 0;
     int bits = 0;
-    for (size_t i = 0; i < in_len; i++) {
+    for (; i < in_len; i++) {
         int v = lf_base64_value(in[i], url);
         if (v < 0) {
             out->len = start;

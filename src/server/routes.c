@@ -8,7 +8,6 @@
 #include "server.h"
 
 #define KIB 1024u
-#define MIB (1024u * 1024u)
 
 const lfd_route lfd_routes[] = {
     {"GET", "/health", 0, lfd_handle_health},
@@ -20,9 +19,9 @@ const lfd_route lfd_routes[] = {
 
     {"POST", "/v1/handshake/init", 4 * KIB, lfd_handle_handshake_init},
     {"POST", "/v1/handshake/complete", 8 * KIB, lfd_handle_handshake_complete},
-    /* Large enough for either format; each format checks its own configured limit. */
-    {"POST", "/v1/ingest", 1024 * MIB, lfd_handle_ingest},
-    {"POST", "/v1/batch", 1024 * MIB, lfd_handle_ingest},
+    /* The configured limit of the request's format (limits.max_*request_bytes). */
+    {"POST", "/v1/ingest", LFD_BODY_BY_TYPE, lfd_handle_ingest},
+    {"POST", "/v1/batch", LFD_BODY_BY_TYPE, lfd_handle_ingest},
 
     {"GET", "/v1/admin/apps", 0, lfd_handle_apps},
     {"POST", "/v1/admin/apps", 4 * KIB, lfd_handle_apps},

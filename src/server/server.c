@@ -183,6 +183,8 @@ lf_err lfd_serve(lfd_config *cfg, lf_error *err)
             .routes = lfd_routes,
             .n_routes = lfd_routes_len,
             .ctx = &app,
+            .max_body_default = (size_t)cfg->max_request_bytes,
+            .max_body_native = (size_t)cfg->max_native_request_bytes,
         };
         rc = lfd_http_start(&ho, &http, err);
     }

@@ -87,6 +87,10 @@ expect 400 bad_frames "${kauth[@]}" -H 'Content-Type: application/vnd.logflux.fr
 head -c 11000000 /dev/zero >"$dir/big"
 expect 413 payload_too_large "${kauth[@]}" -H 'Content-Type: multipart/mixed; boundary=q' \
     --data-binary "@$dir/big" "$base/v1/ingest"
+head -c 40000000 /dev/zero >"$dir/huge"
+expect 413 payload_too_large "${kauth[@]}" -H 'Content-Type: application/vnd.logflux.frames.v1' \
+    --data-binary "@$dir/huge" "$base/v1/ingest"
+rm -f "$dir/huge" "$dir/big"
 # An API key is no token, a token no API key.
 expect 401 unauthorized "${kauth[@]}" "$base/v1/query"
 expect 401 unauthorized "${auth[@]}" -d '{}' "$base/v1/handshake/init"

@@ -212,6 +212,8 @@ static void open_app(uint64_t spool_max)
                            .routes = lfd_routes,
                            .n_routes = lfd_routes_len,
                            .ctx = &t.app,
+                           .max_body_default = (size_t)t.cfg.max_request_bytes,
+                           .max_body_native = (size_t)t.cfg.max_native_request_bytes,
                            .quiet = true};
     if (lfd_http_start(&ho, &t.http, &err) != LF_OK)
         fail_msg("http: %s", err.message);

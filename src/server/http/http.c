@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +68,7 @@ struct lfd_request {
     bool answered;
     bool too_large;
     bool keep_answer;
+    size_t max_body; /* this request's body limit (from the route, maybe by type) */
     char *answer_copy;
     size_t answer_len;
     unsigned status;
@@ -458,6 +460,12 @@ static void on_headers(lfd_request *r)
             lfd_respond_error(r, 404, "not_found", "no such endpoint", 0);
         return;
     }
+    r->max_body = r->route->max_body;
+    if (r->max_body == LFD_BODY_BY_TYPE) {
+        const char *ct = lfd_req_header(r, "Content-Type");
+        bool native = ct != NULL && strncasecmp(ct, "application/vnd.logflux.frames.v1", 33) == 0;
+        r->max_body = native ? r->http->opts.max_body_native : r->http->opts.max_body_default;
+    }
     const char *cl = lfd_req_header(r, "Content-Length");
     if (cl != NULL) {
         char *end = NULL;
@@ -466,11 +474,11 @@ static void on_headers(lfd_request *r)
             lfd_respond_error(r, 400, "bad_request", "invalid Content-Length", 0);
             return;
         }
-        if (n > r->route->max_body) {
+        if (n > r->max_body) {
             r->too_large = true;
             char msg[128];
             snprintf(msg, sizeof msg, "request body of %llu bytes exceeds the limit of %zu", n,
-                     r->route->max_body);
+                     r->max_body);
             lfd_respond_error(r, 413, "payload_too_large", msg, 0);
         }
     }
@@ -493,11 +501,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (*upload_data_size > 0) {
         if (!r->answered) {
-            if (r->body.len + *upload_data_size > r->route->max_body) {
+            if (r->body.len + *upload_data_size > r->max_body) {
                 r->too_large = true;
                 char msg[96];
                 snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes",
-                         r->route->max_body);
+                         r->max_body);
                 lfd_respond_error(r, 413, "payload_too_large", msg, 0);
             } else if (lf_buf_append(&r->body, upload_data, *upload_data_size) != LF_OK) {
                 lfd_respond_error(r, 503, "overloaded", "out of memory for the request body", 1);

@@ -30,9 +30,14 @@ typedef void (*lfd_handler)(lfd_request *req, void *ctx);
 typedef struct lfd_route {
     const char *method; /* "GET", "POST", ... */
     const char *path;   /* exact path, or a prefix ending in '*', e.g. "/v1/keys/" + '*' */
-    size_t max_body;    /* bytes; 0 = no body allowed */
+    size_t max_body;    /* bytes; 0 = no body allowed; LFD_BODY_BY_TYPE = see below */
     lfd_handler handler;
 } lfd_route;
+
+/* A route whose body limit depends on its Content-Type: the native frames media type gets
+ * lfd_http_options.max_body_native, anything else max_body_default. Checked before a byte of
+ * the body is buffered, so a client cannot make the server hold more than the format allows. */
+#define LFD_BODY_BY_TYPE ((size_t)-1)
 
 typedef struct lfd_http_options {
     const char *listen;   /* "127.0.0.1:8443", "[::1]:8443" */
@@ -44,8 +49,10 @@ typedef struct lfd_http_options {
     unsigned max_connections;
     const lfd_route *routes;
     size_t n_routes;
-    void *ctx;  /* passed to handlers */
-    bool quiet; /* no access log */
+    void *ctx;               /* passed to handlers */
+    size_t max_body_default; /* LFD_BODY_BY_TYPE routes: multipart and other bodies */
+    size_t max_body_native;  /* LFD_BODY_BY_TYPE routes: application/vnd.logflux.frames.v1 */
+    bool quiet;              /* no access log */
 } lfd_http_options;
 
 /* Parse "host:port" / "[v6]:port" into a socket address; loopback tells whether it is

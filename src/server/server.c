@@ -185,6 +185,7 @@ lf_err lfd_serve(lfd_config *cfg, lf_error *err)
             .ctx = &app,
             .max_body_default = (size_t)cfg->max_request_bytes,
             .max_body_native = (size_t)cfg->max_native_request_bytes,
+            .max_buffered = (size_t)cfg->http_max_buffered_bytes,
         };
         rc = lfd_http_start(&ho, &http, err);
     }

@@ -34,6 +34,10 @@ const lf_option lfd_config_table[] = {
      F(http_connection_timeout_ms), "Idle connections are closed after this long."},
     {"http.max_connections", LF_OPT_INT, "4096", 1, 1000000, NULL, F(http_max_connections),
      "Concurrent connections accepted."},
+    {"http.max_buffered_bytes", LF_OPT_SIZE, "1GiB", 1LL << 20, 1LL << 40, NULL,
+     F(http_max_buffered_bytes),
+     "Request bodies held in memory at once, all connections together; beyond it new uploads "
+     "get 503 with Retry-After instead of exhausting memory."},
     {"http.drain_timeout", LF_OPT_DURATION, "30s", 0, 3600000, NULL, F(drain_timeout_ms),
      "On SIGTERM, how long in-flight requests may take to finish."},
     {"limits.max_request_bytes", LF_OPT_SIZE, "10MiB", 1024, 1LL << 30, NULL, F(max_request_bytes),

@@ -27,6 +27,7 @@ typedef struct lfd_config {
     int64_t http_connection_timeout_ms;
     int64_t http_max_connections;
     int64_t drain_timeout_ms;
+    uint64_t http_max_buffered_bytes;
     uint64_t max_request_bytes;
     uint64_t max_native_request_bytes;
     uint64_t max_part_bytes;

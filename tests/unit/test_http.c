@@ -40,10 +40,9 @@ static void on_silent(lfd_request *r, void *ctx)
 }
 
 static const lfd_route routes[] = {
-    {"GET", "/hello", 0, on_hello},
-    {"POST", "/echo", 1024, on_echo},
-    {"GET", "/silent", 0, on_silent},
-    {"GET", "/prefix/*", 0, on_hello},
+    {"GET", "/hello", 0, on_hello},   {"POST", "/echo", 1024, on_echo},
+    {"GET", "/silent", 0, on_silent}, {"GET", "/prefix/*", 0, on_hello},
+    {"POST", "/big", 8192, on_echo},
 };
 
 static char *slurp(const char *path)
@@ -240,6 +239,39 @@ static void test_plain_http_loopback_only(void **state)
     assert_non_null(strstr(err.message, "loopback"));
 }
 
+static void test_buffered_bound(void **state)
+{
+    (void)state;
+    /* All bodies in flight together may hold at most max_buffered bytes: past it, 503. */
+    lfd_http_options o = {.listen = "127.0.0.1:0",
+                          .threads = 2,
+                          .connection_timeout_s = 5,
+                          .routes = routes,
+                          .n_routes = sizeof routes / sizeof *routes,
+                          .max_buffered = 2048,
+                          .quiet = true};
+    lfd_http *h = NULL;
+    assert_int_equal(lfd_http_start(&o, &h, NULL), LF_OK);
+    char body[4000];
+    memset(body, 'y', sizeof body);
+    reply r;
+    assert_int_equal(request(lfd_http_port(h), false, "POST", "/big", body, 1500, false, &r),
+                     CURLE_OK);
+    assert_int_equal(r.status, 201);
+    lf_buf_free(&r.body);
+    assert_int_equal(request(lfd_http_port(h), false, "POST", "/big", body, 4000, false, &r),
+                     CURLE_OK);
+    assert_int_equal(r.status, 503);
+    check_error_shape(&r, "overloaded");
+    lf_buf_free(&r.body);
+    /* Released bodies are released from the budget: a fitting upload works again. */
+    assert_int_equal(request(lfd_http_port(h), false, "POST", "/big", body, 2000, false, &r),
+                     CURLE_OK);
+    assert_int_equal(r.status, 201);
+    lf_buf_free(&r.body);
+    lfd_http_drain_and_stop(h, 1000);
+}
+
 static void test_parse_listen(void **state)
 {
     (void)state;
@@ -266,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_tls_routes_and_errors),
         cmocka_unit_test(test_plain_http_loopback_only),
+        cmocka_unit_test(test_buffered_bound),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

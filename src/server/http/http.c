@@ -40,6 +40,7 @@ struct lfd_http {
     pthread_t pump;
     atomic_bool pump_stop;
     atomic_bool stopping;
+    atomic_size_t buffered; /* body bytes held by all requests right now */
 };
 
 struct lfd_stream {
@@ -68,7 +69,10 @@ struct lfd_request {
     bool answered;
     bool too_large;
     bool keep_answer;
-    size_t max_body; /* this request's body limit (from the route, maybe by type) */
+    size_t max_body;        /* this request's body limit (from the route, maybe by type) */
+    unsigned refuse_status; /* set when the body is being discarded: answer once it ends */
+    const char *refuse_code, *refuse_message;
+    int refuse_retry;
     char *answer_copy;
     size_t answer_len;
     unsigned status;
@@ -440,6 +444,7 @@ static void request_free(lfd_request *r)
         free(r->headers[i].name);
         free(r->headers[i].value);
     }
+    atomic_fetch_sub(&r->http->buffered, r->body.len);
     lf_buf_free(&r->body);
     free(r->answer_copy);
     free(r->path);
@@ -484,6 +489,19 @@ static void on_headers(lfd_request *r)
     }
 }
 
+/* Stop keeping the body (give its memory back now) and remember the answer for its end. */
+static void refuse(lfd_request *r, unsigned status, const char *code, const char *message,
+                   int retry_after)
+{
+    r->too_large = status == 413;
+    r->refuse_status = status;
+    r->refuse_code = code;
+    r->refuse_message = message;
+    r->refuse_retry = retry_after;
+    atomic_fetch_sub(&r->http->buffered, r->body.len);
+    lf_buf_free(&r->body);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **req_cls)
@@ -500,21 +518,29 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!r->answered) {
-            if (r->body.len + *upload_data_size > r->max_body) {
-                r->too_large = true;
-                char msg[96];
-                snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes",
-                         r->max_body);
-                lfd_respond_error(r, 413, "payload_too_large", msg, 0);
-            } else if (lf_buf_append(&r->body, upload_data, *upload_data_size) != LF_OK) {
-                lfd_respond_error(r, 503, "overloaded", "out of memory for the request body", 1);
-            }
+        /* A body that cannot be kept is read to its end and dropped, and refused when it is
+         * complete: answering in the middle of an upload makes libmicrohttpd close the
+         * connection without a reply. (With Content-Length too large, on_headers answered
+         * before any of it was read.) */
+        if (!r->answered && r->refuse_status == 0) {
+            if (r->body.len + *upload_data_size > r->max_body)
+                refuse(r, 413, "payload_too_large", "request body exceeds its limit", 0);
+            else if (h->opts.max_buffered > 0 &&
+                     atomic_load(&h->buffered) + *upload_data_size > h->opts.max_buffered)
+                /* Many large uploads at once: refuse this one rather than run out of memory
+                 * (a soft bound: concurrent chunks may pass it by a little). */
+                refuse(r, 503, "overloaded", "too many request bodies in flight; retry shortly", 1);
+            else if (lf_buf_append(&r->body, upload_data, *upload_data_size) != LF_OK)
+                refuse(r, 503, "overloaded", "out of memory for the request body", 1);
+            else
+                atomic_fetch_add(&h->buffered, *upload_data_size);
         }
-        *upload_data_size = 0; /* consumed (or discarded after an early answer) */
+        *upload_data_size = 0; /* consumed, or discarded */
         return MHD_YES;
     }
-    if (!r->answered) {
+    if (!r->answered && r->refuse_status != 0) {
+        lfd_respond_error(r, r->refuse_status, r->refuse_code, r->refuse_message, r->refuse_retry);
+    } else if (!r->answered) {
         r->route->handler(r, h->opts.ctx);
         if (!r->answered)
             lfd_respond_error(r, 500, "internal", "the handler did not answer", 0);

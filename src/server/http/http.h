@@ -52,6 +52,7 @@ typedef struct lfd_http_options {
     void *ctx;               /* passed to handlers */
     size_t max_body_default; /* LFD_BODY_BY_TYPE routes: multipart and other bodies */
     size_t max_body_native;  /* LFD_BODY_BY_TYPE routes: application/vnd.logflux.frames.v1 */
+    size_t max_buffered;     /* bodies of all requests buffered at once; 0 = unlimited */
     bool quiet;              /* no access log */
 } lfd_http_options;
 

@@ -1,0 +1,147 @@
+/*
+ * buffer.h — the agent's disk buffer: a bounded, crash-safe FIFO of sealed request bodies.
+ *
+ * The agent seals records into native frames with the customer's key BEFORE they reach this
+ * buffer; the buffer stores those opaque bytes plus the little metadata the shipper needs (app
+ * name, idempotency key, record count, creation time). It must never be fed plaintext: it does
+ * not encrypt, and everything appended lands on disk as given (docs/AGENT-BUFFER.md).
+ *
+ * One appender thread and one shipper thread may call it concurrently (one mutex inside).
+ *   append  — durable (fdatasync, and a directory fsync for a new segment) before LF_OK.
+ *   peek    — copies of the oldest unshipped items, in append order.
+ *   ack     — marks an item and every older one shipped, durably (atomic checkpoint).
+ * After a crash, appended-but-unacked items are delivered again (at-least-once; the server's
+ * idempotency key makes that safe); acked items never are.
+ */
+#ifndef LF_AGENT_BUFFER_H
+#define LF_AGENT_BUFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "logflux/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What append does when the item would take the buffer past max_bytes. */
+typedef enum lf_agent_buffer_policy {
+    LF_AGENT_BUFFER_BLOCK = 0,   /* LF_ERR_FULL at once; the caller pauses its inputs */
+    LF_AGENT_BUFFER_DROP_OLDEST, /* delete the oldest segments, count what they held */
+} lf_agent_buffer_policy;
+
+/*
+ * The system calls the buffer makes, so tests can inject short writes, ENOSPC and fsync
+ * failures. POSIX conventions: -1 with errno set on failure. fsync is also used on directories.
+ */
+typedef struct lf_agent_buffer_io {
+    int (*open)(void *ctx, const char *path, int flags, mode_t mode);
+    int (*close)(void *ctx, int fd);
+    ssize_t (*pread)(void *ctx, int fd, void *buf, size_t len, off_t off);
+    ssize_t (*pwrite)(void *ctx, int fd, const void *buf, size_t len, off_t off);
+    int (*fdatasync)(void *ctx, int fd);
+    int (*fsync)(void *ctx, int fd);
+    int (*ftruncate)(void *ctx, int fd, off_t len);
+    int (*rename)(void *ctx, const char *from, const char *to);
+    int (*unlink)(void *ctx, const char *path);
+} lf_agent_buffer_io;
+
+/* The plain POSIX implementation (ctx unused). Static storage; never NULL. */
+const lf_agent_buffer_io *lf_agent_buffer_io_posix(void);
+
+#define LF_AGENT_BUFFER_DEFAULT_MAX_BYTES     ((uint64_t)256 << 20)
+#define LF_AGENT_BUFFER_DEFAULT_SEGMENT_BYTES ((uint64_t)8 << 20)
+#define LF_AGENT_BUFFER_APP_MAX               128 /* bytes of the app name (1..128, no control bytes) */
+#define LF_AGENT_BUFFER_KEY_MIN               16 /* idempotency key: 16..64 of [A-Za-z0-9_-] */
+#define LF_AGENT_BUFFER_KEY_MAX               64
+#define LF_AGENT_BUFFER_BODY_MAX              ((size_t)1 << 30)
+
+/* Zero fields take the defaults. The io table and io_ctx are borrowed for the buffer's life. */
+typedef struct lf_agent_buffer_options {
+    uint64_t max_bytes;     /* bound on all segment files; 0 = 256 MiB */
+    uint64_t segment_bytes; /* a segment rolls past this; 0 = 8 MiB; must be <= max_bytes */
+    lf_agent_buffer_policy policy;
+    const lf_agent_buffer_io *io; /* NULL = lf_agent_buffer_io_posix() */
+    void *io_ctx;
+} lf_agent_buffer_options;
+
+/* An item to append. All pointers are borrowed for the duration of the call. */
+typedef struct lf_agent_buffer_input {
+    const char *app;             /* NUL-terminated, 1..128 bytes, no control bytes */
+    const char *idempotency_key; /* NUL-terminated, 16..64 of [A-Za-z0-9_-] */
+    uint32_t records;            /* log records sealed inside body */
+    int64_t created_ms;          /* creation time, Unix milliseconds */
+    const uint8_t *body;         /* the sealed request body (opaque); may be NULL if body_len 0 */
+    size_t body_len;
+} lf_agent_buffer_input;
+
+/* An item handed to the shipper. Owned by the array from peek; free with _items_free. */
+typedef struct lf_agent_buffer_item {
+    uint64_t id; /* local, strictly increasing, never reused; pass to ack */
+    char app[LF_AGENT_BUFFER_APP_MAX + 1];
+    char idempotency_key[LF_AGENT_BUFFER_KEY_MAX + 1];
+    uint32_t records;
+    int64_t created_ms;
+    uint8_t *body; /* malloc'd copy */
+    size_t body_len;
+} lf_agent_buffer_item;
+
+typedef struct lf_agent_buffer_stats {
+    uint64_t bytes_used;                /* size of all segment files */
+    uint64_t items_pending;             /* appended, not acked */
+    uint64_t records_pending;           /* sum of their record counts */
+    uint64_t dropped_items;             /* unacked items deleted by drop_oldest (this process) */
+    uint64_t dropped_records;           /* their record counts */
+    uint64_t quarantined_segments;      /* moved into <dir>/quarantine/ (this process) */
+    uint64_t recovered_bytes_truncated; /* torn tail cut off the last segment at open */
+    uint64_t checkpoint_resets; /* an unreadable ack checkpoint was quarantined (redelivery) */
+} lf_agent_buffer_stats;
+
+typedef struct lf_agent_buffer lf_agent_buffer;
+
+/*
+ * Open (creating dir with mode 0700 if needed) and recover: verify every item's CRC-32C,
+ * truncate a torn tail of the last segment, quarantine any other damaged segment. Damage is
+ * never fatal; only I/O errors on the directory itself and bad options fail. opt may be NULL.
+ * *out is owned by the caller; release with lf_agent_buffer_close.
+ */
+lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
+                            lf_agent_buffer **out, lf_error *err);
+
+/*
+ * Append one item; LF_OK only once it is durable. id_out (nullable) receives its id.
+ * LF_ERR_INVALID: bad app/key; LF_ERR_TOO_LARGE: larger than the whole bound;
+ * LF_ERR_FULL (policy block): no room now, nothing written; LF_ERR_IO: the disk failed, the
+ * item is not stored (the buffer cuts the partial write back and keeps working).
+ */
+lf_err lf_agent_buffer_append(lf_agent_buffer *b, const lf_agent_buffer_input *in, uint64_t *id_out,
+                              lf_error *err);
+
+/*
+ * Up to max_items oldest unacked items, in order, as a malloc'd array (*items_out NULL and
+ * *count_out 0 when empty). A segment found damaged while reading is quarantined and skipped.
+ */
+lf_err lf_agent_buffer_peek(lf_agent_buffer *b, size_t max_items, lf_agent_buffer_item **items_out,
+                            size_t *count_out, lf_error *err);
+
+/* Free an array from peek (NULL is fine). */
+void lf_agent_buffer_items_free(lf_agent_buffer_item *items, size_t count);
+
+/*
+ * Mark item id and every older item shipped, durably (checkpoint written to a temp file,
+ * fsynced, renamed, directory fsynced); then delete fully acked segments. Acking an id at or
+ * below the current checkpoint is a no-op; an id never appended is LF_ERR_INVALID.
+ */
+lf_err lf_agent_buffer_ack(lf_agent_buffer *b, uint64_t id, lf_error *err);
+
+void lf_agent_buffer_stats_get(lf_agent_buffer *b, lf_agent_buffer_stats *out);
+
+/* Close files and free (NULL is fine). Everything acknowledged is already durable. */
+void lf_agent_buffer_close(lf_agent_buffer *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

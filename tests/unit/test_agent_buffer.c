@@ -233,6 +233,50 @@ static void test_invalid_input(void **state)
     rm_rf(dir);
 }
 
+/* The on-disk format, byte for byte (expected bytes computed by an independent Python script
+ * from docs/AGENT-BUFFER.md, including the CRC-32C). */
+static void test_format_bytes(void **state)
+{
+    (void)state;
+    static const char seg_hex[] =
+        "4c4641425345473101000000000000000100000000000000000000006cfdf6b04c464149010000000000"
+        "00000068e5cf8b01000003000000140000000300140000000000124b8eec7765626b65792d3030303030"
+        "303030303030312d6162637878787878787878787878787878787878787878";
+    static const char ckpt_hex[] = "4c464142434b50310100000000000000000000003e8b19ec";
+    char dir[64], p[128];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    lf_agent_buffer_input in = {.app = "web",
+                                .idempotency_key = "key-000000000001-abc",
+                                .records = 3,
+                                .created_ms = 1700000000000,
+                                .body = (const uint8_t *)"xxxxxxxxxxxxxxxxxxxx",
+                                .body_len = 20};
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, NULL), LF_OK);
+    snprintf(p, sizeof p, "%s/00000000000000000001.seg", dir);
+    lf_buf f = lf_test_read_file(p);
+    json_t *j = json_pack("{ss ss}", "seg", seg_hex, "ckpt", ckpt_hex);
+    lf_buf want = lf_test_hex(j, "seg");
+    assert_int_equal(f.len, want.len);
+    assert_memory_equal(f.data, want.data, want.len);
+    lf_buf_free(&f);
+    lf_buf_free(&want);
+    /* a second item keeps the segment alive, so the checkpoint stays visible after the ack */
+    in.idempotency_key = "key-000000000002-abc";
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK);
+    snprintf(p, sizeof p, "%s/acked.ckpt", dir);
+    f = lf_test_read_file(p);
+    want = lf_test_hex(j, "ckpt");
+    assert_int_equal(f.len, want.len);
+    assert_memory_equal(f.data, want.data, want.len);
+    lf_buf_free(&f);
+    lf_buf_free(&want);
+    json_decref(j);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
 /* ---- the bound ---- */
 
 static void test_bound_block(void **state)
@@ -870,6 +914,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_invalid_input),
+        cmocka_unit_test(test_format_bytes),
         cmocka_unit_test(test_bound_block),
         cmocka_unit_test(test_bound_drop_oldest),
         cmocka_unit_test(test_torn_tail_every_offset),

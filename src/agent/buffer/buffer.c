@@ -1084,14 +1084,14 @@ static lf_err ack_locked(lf_agent_buffer *b, uint64_t id, lf_error *err)
             b->need_repair = false;
         }
         if (b->io->unlink(b->ctx, path) != 0 && errno != ENOENT) {
-            rc = io_fail(err, "unlink acked segment", path);
+            rc = io_fail(NULL, "unlink acked segment", path);
             break; /* the checkpoint is durable; next open finishes the job */
         }
         segs_remove(b, 0);
         unlinked = true;
     }
     if (unlinked && rc == LF_OK)
-        rc = fsync_dir(b, err);
+        rc = fsync_dir(b, NULL);
     recount(b);
     /* The ack itself is durable whatever happened to the cleanup. */
     return LF_OK;

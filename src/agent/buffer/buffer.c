@@ -20,6 +20,8 @@
  */
 #include "buffer/buffer.h"
 
+#include "logflux/checksum.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,32 +45,7 @@ static const char SEG_MAGIC[8] = {'L', 'F', 'A', 'B', 'S', 'E', 'G', '1'};
 static const char ITEM_MAGIC[4] = {'L', 'F', 'A', 'I'};
 static const char CKPT_MAGIC[8] = {'L', 'F', 'A', 'B', 'C', 'K', 'P', '1'};
 
-/* ---- CRC-32C (Castagnoli). Own copy: lf_agent must not depend on the server's spool. zlib's
- * crc32 is the IEEE polynomial, which detects fewer error patterns in long messages; a table
- * walk is far cheaper than the fdatasync it guards. */
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-/* Running CRC: start with crc = 0, feed pieces in order. */
-static uint32_t crc32c(uint32_t crc, const void *data, size_t len)
-{
-    pthread_once(&crc_once, crc_init);
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (len--)
-        crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-    return ~crc;
-}
+/* Records are checked with CRC-32C (logflux/checksum.h), as the server's spool does. */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -386,8 +363,8 @@ static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t f
         snprintf(reason, rcap, "bad app name or key in item at offset %" PRIu64, off);
         return -1;
     }
-    uint32_t crc = crc32c(0, h, 36);
-    crc = crc32c(crc, meta, mlen);
+    uint32_t crc = lf_crc32c(0, h, 36);
+    crc = lf_crc32c(crc, meta, mlen);
     uint64_t body_off = off + ITEM_HDR + mlen;
     uint8_t *body = NULL;
     if (out != NULL) {
@@ -397,7 +374,7 @@ static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t f
             snprintf(reason, rcap, "cannot read body at offset %" PRIu64, off);
             return -1;
         }
-        crc = crc32c(crc, body, body_len);
+        crc = lf_crc32c(crc, body, body_len);
     } else {
         uint8_t chunk[4096];
         uint64_t left = body_len, pos = body_off;
@@ -407,7 +384,7 @@ static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t f
                 snprintf(reason, rcap, "read error at offset %" PRIu64, pos);
                 return -1;
             }
-            crc = crc32c(crc, chunk, n);
+            crc = lf_crc32c(crc, chunk, n);
             left -= n;
             pos += n;
         }
@@ -493,7 +470,7 @@ static lf_err ckpt_write(lf_agent_buffer *b, uint64_t acked, lf_error *err)
     uint8_t c[CKPT_SIZE] = {0};
     memcpy(c, CKPT_MAGIC, 8);
     put64(c + 8, acked);
-    put32(c + 20, crc32c(0, c, 20));
+    put32(c + 20, lf_crc32c(0, c, 20));
     int fd = b->io->open(b->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
         return io_fail(err, "create", tmp);
@@ -527,7 +504,7 @@ static void ckpt_read(lf_agent_buffer *b)
     ssize_t n = b->io->pread(b->ctx, fd, c, sizeof c, 0);
     b->io->close(b->ctx, fd);
     if (n == CKPT_SIZE && memcmp(c, CKPT_MAGIC, 8) == 0 && get32(c + 16) == 0 &&
-        get32(c + 20) == crc32c(0, c, 20) && get64(c + 8) < ((uint64_t)1 << 62)) {
+        get32(c + 20) == lf_crc32c(0, c, 20) && get64(c + 8) < ((uint64_t)1 << 62)) {
         b->acked = get64(c + 8);
         return;
     }
@@ -620,7 +597,7 @@ static lf_err recover_segment(lf_agent_buffer *b, uint64_t first_id, bool is_las
     bool hdr_ok = file_size >= SEG_HDR && read_all(b, fd, h, SEG_HDR, 0) == 0 &&
                   memcmp(h, SEG_MAGIC, 8) == 0 && get32(h + 8) == 1 && get32(h + 12) == 0 &&
                   get64(h + 16) == first_id && get32(h + 24) == 0 &&
-                  get32(h + 28) == crc32c(0, h, 28);
+                  get32(h + 28) == lf_crc32c(0, h, 28);
     if (!hdr_ok) {
         if (is_last && file_size <= SEG_HDR) {
             /* Crash while the segment was being created: it never held an item. */
@@ -827,7 +804,7 @@ static lf_err start_segment(lf_agent_buffer *b, lf_error *err)
     memcpy(h, SEG_MAGIC, 8);
     put32(h + 8, 1);
     put64(h + 16, b->next_id);
-    put32(h + 28, crc32c(0, h, 28));
+    put32(h + 28, lf_crc32c(0, h, 28));
     lf_err rc = LF_OK;
     if (write_all(b, fd, h, SEG_HDR, 0) != 0)
         rc = io_fail(err, "write header of", path);
@@ -914,9 +891,9 @@ static lf_err append_locked(lf_agent_buffer *b, const lf_agent_buffer_input *in,
     put16(h + 30, (uint16_t)key_len);
     memcpy(h + ITEM_HDR, in->app, app_len);
     memcpy(h + ITEM_HDR + app_len, in->idempotency_key, key_len);
-    uint32_t crc = crc32c(0, h, 36);
-    crc = crc32c(crc, h + ITEM_HDR, app_len + key_len);
-    crc = crc32c(crc, in->body, in->body_len);
+    uint32_t crc = lf_crc32c(0, h, 36);
+    crc = lf_crc32c(crc, h + ITEM_HDR, app_len + key_len);
+    crc = lf_crc32c(crc, in->body, in->body_len);
     put32(h + 36, crc);
     size_t hlen = ITEM_HDR + app_len + key_len;
     char path[PATH_CAP];

@@ -28,6 +28,8 @@
  */
 #include "queue/spool.h"
 
+#include "logflux/checksum.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,80 +43,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-/* ---- CRC-32C ---------------------------------------------------------------------------------
- * Castagnoli rather than zlib's IEEE CRC-32: better error detection at our record sizes (it keeps
- * Hamming distance 4 far beyond the IEEE polynomial's range), a hardware instruction on x86-64
- * (SSE4.2) and ARMv8, and the checksum ext4, btrfs, iSCSI and LevelDB/RocksDB logs already use.
- * Software: slicing-by-8 tables built once; hardware path on x86-64 when the CPU has SSE4.2. */
-
-static uint32_t crc_table[8][256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-static bool crc_hw;
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <nmmintrin.h>
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *p,
-                                                            size_t len)
-{
-    uint64_t c = crc;
-    while (len && ((uintptr_t)p & 7)) {
-        c = _mm_crc32_u8((uint32_t)c, *p++);
-        len--;
-    }
-    while (len >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        c = _mm_crc32_u64(c, v);
-        p += 8;
-        len -= 8;
-    }
-    while (len--)
-        c = _mm_crc32_u8((uint32_t)c, *p++);
-    return (uint32_t)c;
-}
-#define LF_HAVE_CRC_HW 1
-#endif
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 8; t++)
-            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
-#ifdef LF_HAVE_CRC_HW
-    __builtin_cpu_init();
-    crc_hw = __builtin_cpu_supports("sse4.2");
-#endif
-}
-
-uint32_t lf_spool_crc32c(uint32_t crc, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    pthread_once(&crc_once, crc_init);
-    crc = ~crc;
-#ifdef LF_HAVE_CRC_HW
-    if (crc_hw)
-        return ~crc32c_hw(crc, p, len);
-#endif
-    while (len >= 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                             (uint32_t)p[3] << 24);
-        crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
-              crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^
-              crc_table[2][p[5]] ^ crc_table[1][p[6]] ^ crc_table[0][p[7]];
-        p += 8;
-        len -= 8;
-    }
-    while (len--)
-        crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
-    return ~crc;
-}
 
 /* ---- format ---------------------------------------------------------------------------------- */
 
@@ -160,19 +88,19 @@ static void seg_header_build(uint8_t h[SEG_HDR], uint64_t first_seq)
     memcpy(h, seg_magic, 8);
     put32(h + 8, SEG_VERSION);
     put64(h + 16, first_seq);
-    put32(h + 28, lf_spool_crc32c(0, h, 28));
+    put32(h + 28, lf_crc32c(0, h, 28));
 }
 
 /* Record header. The CRC runs over the payload first and then header bytes 0..19, so that the
  * expensive part (the payload) is computed before the sequence number is known, outside the
- * lock; payload_crc = lf_spool_crc32c(0, payload, len). */
+ * lock; payload_crc = lf_crc32c(0, payload, len). */
 static void rec_header_build(uint8_t h[REC_HDR], uint64_t seq, uint32_t payload_crc, size_t len)
 {
     memcpy(h, rec_magic, 4);
     put32(h + 4, (uint32_t)len);
     put64(h + 8, seq);
     put32(h + 16, 0);
-    put32(h + 20, lf_spool_crc32c(payload_crc, h, 20));
+    put32(h + 20, lf_crc32c(payload_crc, h, 20));
 }
 
 /* ---- state ----------------------------------------------------------------------------------- */
@@ -332,7 +260,7 @@ static lf_err ckpt_write(spool *s, uint64_t released, lf_error *err)
     uint8_t b[CKPT_LEN] = {0};
     memcpy(b, ckpt_magic, 8);
     put64(b + 8, released);
-    put32(b + 20, lf_spool_crc32c(0, b, 20));
+    put32(b + 20, lf_crc32c(0, b, 20));
     snprintf(tmp, sizeof tmp, "%s/" CKPT_TMP_NAME, s->dir);
     snprintf(fin, sizeof fin, "%s/" CKPT_NAME, s->dir);
     int fd = s->io->open(s->ioc, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -376,8 +304,7 @@ static lf_err ckpt_read(spool *s, uint64_t *released, lf_error *err)
     s->io->close(s->ioc, fd);
     if (rc != LF_OK)
         return rc;
-    if (memcmp(b, ckpt_magic, 8) != 0 || get32(b + 16) != 0 ||
-        get32(b + 20) != lf_spool_crc32c(0, b, 20))
+    if (memcmp(b, ckpt_magic, 8) != 0 || get32(b + 16) != 0 || get32(b + 20) != lf_crc32c(0, b, 20))
         return lf_error_set(err, LF_ERR_INVALID, "spool: %s is corrupt (bad magic or CRC)", path);
     *released = get64(b + 8);
     return LF_OK;
@@ -478,13 +405,13 @@ static lf_err scan_records(spool *s, int fd, const char *path, uint64_t size, ui
         while (left > 0 && rc == LF_OK) {
             size_t take = left < SCAN_CHUNK ? (size_t)left : SCAN_CHUNK;
             rc = read_exact(s, fd, chunk, take, p, path, err);
-            crc = lf_spool_crc32c(crc, chunk, take);
+            crc = lf_crc32c(crc, chunk, take);
             p += take;
             left -= take;
         }
         if (rc != LF_OK)
             break;
-        if (lf_spool_crc32c(crc, h, 20) != get32(h + 20)) {
+        if (lf_crc32c(crc, h, 20) != get32(h + 20)) {
             *damaged = true;
             break;
         }
@@ -516,7 +443,7 @@ static lf_err recover_segment(spool *s, uint64_t name_seq, bool is_last, bool *k
     }
     uint64_t size = (uint64_t)fsize;
     bool header_ok = size >= SEG_HDR && read_exact(s, fd, h, SEG_HDR, 0, path, err) == LF_OK &&
-                     memcmp(h, seg_magic, 8) == 0 && get32(h + 28) == lf_spool_crc32c(0, h, 28);
+                     memcmp(h, seg_magic, 8) == 0 && get32(h + 28) == lf_crc32c(0, h, 28);
     if (!header_ok) {
         if (!is_last) {
             rc = lf_error_set(err, LF_ERR_INVALID,
@@ -886,7 +813,7 @@ static lf_err spool_append(lf_queue *q, const lf_queue_rec *recs, size_t n, uint
         return lf_error_set(err, LF_ERR_NOMEM, "spool: append of %zu records", n);
     }
     for (size_t i = 0; i < n; i++)
-        crcs[i] = lf_spool_crc32c(0, recs[i].data, recs[i].len);
+        crcs[i] = lf_crc32c(0, recs[i].data, recs[i].len);
 
     pthread_mutex_lock(&s->mu);
     lf_err rc = LF_OK;
@@ -1025,7 +952,7 @@ static lf_err read_record(spool *s, seg sg, uint64_t want, lf_buf *out, lf_error
             rc = read_exact(s, s->rfd, out->data, len, s->r_off + REC_HDR, path, err);
             if (rc != LF_OK)
                 return rc;
-            uint32_t crc = lf_spool_crc32c(lf_spool_crc32c(0, out->data, len), h, 20);
+            uint32_t crc = lf_crc32c(lf_crc32c(0, out->data, len), h, 20);
             if (crc != get32(h + 20)) {
                 s->r_seg_first = 0;
                 return lf_error_set(err, LF_ERR_INVALID,

@@ -42,12 +42,10 @@ typedef struct lf_spool_options {
  * parent must exist). Recovery runs here: a torn tail of the last segment is truncated, anything
  * else that is wrong is an error (LF_ERR_INVALID with the file and offset) and nothing is changed.
  * opt may be NULL (all defaults). On success *out is a queue the caller closes with
- * lf_queue_close. Only one process may open a directory at a time (not enforced).
+ * lf_queue_close. Only one process may open a directory at a time (logfluxd enforces it with a
+ * lock on its data directory).
  */
 lf_err lf_spool_open(const char *dir, const lf_spool_options *opt, lf_queue **out, lf_error *err);
-
-/* CRC-32C (Castagnoli), the checksum of the spool format; crc starts at 0 for a fresh value. */
-uint32_t lf_spool_crc32c(uint32_t crc, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

@@ -362,7 +362,9 @@ static void test_admin(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(json_object_get(json_object_get(r.json, "data"), "api_keys")),
                      1);
-    const char *secret = strrchr(api_key, '_') + 1;
+    /* The whole secret: after "<region>-lf_<16 hex id>_" (it may itself contain '_'). */
+    const char *secret = strstr(api_key, "lf_") + 3 + 16 + 1;
+    assert_int_equal(strlen(secret), 43);
     assert_null(memmem(r.body.data, r.body.len, secret, strlen(secret)));
     reply_free(&r);
     /* A read token cannot administer; a bogus token cannot do anything. */

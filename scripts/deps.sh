@@ -8,6 +8,7 @@ packages=(
     clang libclang-rt-14-dev clang-format
     libssl-dev openssl zlib1g-dev libzstd-dev zstd libjansson-dev libcmocka-dev
     libsqlite3-dev sqlite3 libmicrohttpd-dev libgnutls28-dev gnutls-bin curl libyaml-dev libcurl4-openssl-dev
+    libsystemd-dev systemd-journal-remote libpcre2-dev
 )
 
 missing=()

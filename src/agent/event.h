@@ -35,13 +35,13 @@ typedef struct lf_agent_label {
 } lf_agent_label;
 
 typedef struct lf_agent_event {
-    int64_t ts_ns; /* event time, Unix ns; 0 = unknown (the pipeline uses the read time) */
-    int level;     /* LF_LEVEL_* (1..8); 0 = unknown (the pipeline detects, else info) */
+    int64_t ts_ns;       /* event time, Unix ns; 0 = unknown (the pipeline uses the read time) */
+    int level;           /* LF_LEVEL_* (1..8); 0 = unknown (the pipeline detects, else info) */
     const char *message; /* borrowed or pointing into message_buf; need not be NUL-terminated */
     size_t message_len;
-    lf_buf message_buf;                        /* owned storage for a rewritten message */
-    char source[LF_PAYLOAD_MAX_SOURCE + 1];    /* "" = the input's name */
-    char logger[LF_PAYLOAD_MAX_VALUE + 1];     /* "" = absent (journald unit, syslog app, ...) */
+    lf_buf message_buf;                     /* owned storage for a rewritten message */
+    char source[LF_PAYLOAD_MAX_SOURCE + 1]; /* "" = the input's name */
+    char logger[LF_PAYLOAD_MAX_VALUE + 1];  /* "" = absent (journald unit, syslog app, ...) */
     lf_agent_label labels[LF_AGENT_EVENT_MAX_LABELS];
     size_t n_labels;
     bool partial; /* CRI "P" / Docker line without '\n': to be joined with the next event */

@@ -58,15 +58,15 @@ typedef struct lf_agent_input_vtable {
 /* The common head of every input object: embed it as the first member. */
 struct lf_agent_input {
     const lf_agent_input_vtable *vt;
-    char name[65];       /* the input's configured name */
+    char name[65];        /* the input's configured name */
     atomic_bool finished; /* set by the input when no record will ever come again (stdin EOF) */
 };
 
 /* What the agent gives every input at creation, besides the input's own config struct. */
 typedef struct lf_agent_input_common {
-    const char *name;      /* unique per agent: [A-Za-z0-9_.-], 1..64 */
-    const char *state_dir; /* the agent's state directory; keep files as <state_dir>/<type>/
-                              <name>.* (checkpoint DBs); created 0700 by the agent */
+    const char *name;        /* unique per agent: [A-Za-z0-9_.-], 1..64 */
+    const char *state_dir;   /* the agent's state directory; keep files as <state_dir>/<type>/
+                                <name>.* (checkpoint DBs); created 0700 by the agent */
     const atomic_bool *stop; /* becomes true at shutdown: return from next() promptly */
 } lf_agent_input_common;
 
@@ -83,8 +83,8 @@ typedef struct lf_agent_input_type {
     size_t config_size; /* the struct the options write into (zeroed, then defaults) */
     /* Cross-field checks after loading (NULL = none): required fields, conflicts. */
     lf_err (*validate)(const void *config, lf_error *err);
-    lf_err (*create)(const lf_agent_input_common *common, const void *config,
-                     lf_agent_input **out, lf_error *err);
+    lf_err (*create)(const lf_agent_input_common *common, const void *config, lf_agent_input **out,
+                     lf_error *err);
 } lf_agent_input_type;
 
 /* Append one Prometheus sample line: `<metric>{input="<name>"} <value>\n`. */

@@ -137,6 +137,109 @@ static lf_err check_bounds(const lf_option *o, int64_t v, lf_error *err)
     return LF_OK;
 }
 
+static void strlist_clear(lf_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static void strmap_clear(lf_strmap *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+        free(m->values[i]);
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = m->values = NULL;
+    m->n = 0;
+}
+
+lf_err lf_strlist_add(lf_strlist *l, const char *item, size_t len, lf_error *err)
+{
+    char **grown = realloc(l->items, (l->n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+    l->items = grown;
+    if ((l->items[l->n] = strndup(item, len)) == NULL)
+        return lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+    l->n++;
+    return LF_OK;
+}
+
+lf_err lf_strmap_set(lf_strmap *m, const char *key, const char *value, lf_error *err)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0) {
+            char *v = strdup(value);
+            if (v == NULL)
+                return lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+            free(m->values[i]);
+            m->values[i] = v;
+            return LF_OK;
+        }
+    char **k = realloc(m->keys, (m->n + 1) * sizeof *k);
+    if (k)
+        m->keys = k;
+    char **v = realloc(m->values, (m->n + 1) * sizeof *v);
+    if (v)
+        m->values = v;
+    if (k == NULL || v == NULL)
+        return lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+    m->keys[m->n] = strdup(key);
+    m->values[m->n] = strdup(value);
+    if (m->keys[m->n] == NULL || m->values[m->n] == NULL) {
+        free(m->keys[m->n]);
+        free(m->values[m->n]);
+        return lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+    }
+    m->n++;
+    return LF_OK;
+}
+
+/* "a\nb" -> [a, b] (the default_value form of a list; also a scalar given for a list). */
+static lf_err store_list_text(const lf_option *o, lf_strlist *l, const char *value, lf_error *err)
+{
+    strlist_clear(l);
+    for (const char *p = value; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (n > 0 && lf_strlist_add(l, p, n, err) != LF_OK)
+            return lf_error_set(err, LF_ERR_NOMEM, "%s: out of memory", o->name);
+        p += n + (nl ? 1 : 0);
+    }
+    return LF_OK;
+}
+
+/* "k=v\nk2=v2" -> map. */
+static lf_err store_map_text(const lf_option *o, lf_strmap *m, const char *value, lf_error *err)
+{
+    strmap_clear(m);
+    for (const char *p = value; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (n > 0) {
+            if (eq == NULL || eq == p)
+                return lf_error_set(err, LF_ERR_INVALID, "%s: '%.*s' is not key=value", o->name,
+                                    (int)(n > 64 ? 64 : n), p);
+            char *k = strndup(p, (size_t)(eq - p));
+            char *v = strndup(eq + 1, n - (size_t)(eq - p) - 1);
+            lf_err rc = (k && v) ? lf_strmap_set(m, k, v, err)
+                                 : lf_error_set(err, LF_ERR_NOMEM, "out of memory");
+            free(k);
+            free(v);
+            if (rc != LF_OK)
+                return rc;
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    return LF_OK;
+}
+
 static lf_err store_value(const lf_option *o, void *config, const char *value, lf_error *err)
 {
     char *field = (char *)config + o->offset;
@@ -156,6 +259,10 @@ static lf_err store_value(const lf_option *o, void *config, const char *value, l
         *(char **)field = copy;
         return LF_OK;
     }
+    case LF_OPT_STRLIST:
+        return store_list_text(o, (lf_strlist *)field, value, err);
+    case LF_OPT_MAP:
+        return store_map_text(o, (lf_strmap *)field, value, err);
     case LF_OPT_BOOL:
         rc = lf_parse_bool(value, (bool *)field, &inner);
         break;
@@ -197,7 +304,10 @@ lf_err lf_options_defaults(const lf_option *table, size_t n, void *config, lf_er
     for (size_t i = 0; i < n; i++) {
         const char *d = table[i].default_value;
         if (d == NULL)
-            d = (table[i].type == LF_OPT_STRING || table[i].type == LF_OPT_ENUM) ? "" : "0";
+            d = (table[i].type == LF_OPT_INT || table[i].type == LF_OPT_BOOL ||
+                 table[i].type == LF_OPT_SIZE || table[i].type == LF_OPT_DURATION)
+                    ? "0"
+                    : "";
         lf_err rc = store_value(&table[i], config, d, err);
         if (rc != LF_OK)
             return rc;
@@ -216,12 +326,22 @@ lf_err lf_options_set(const lf_option *table, size_t n, void *config, const char
 
 void lf_options_free(const lf_option *table, size_t n, void *config)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        void *field = (char *)config + table[i].offset;
         if (table[i].type == LF_OPT_STRING || table[i].type == LF_OPT_ENUM) {
-            char **field = (char **)((char *)config + table[i].offset);
-            free(*field);
-            *field = NULL;
+            free(*(char **)field);
+            *(char **)field = NULL;
+        } else if (table[i].type == LF_OPT_STRLIST) {
+            strlist_clear(field);
+        } else if (table[i].type == LF_OPT_MAP) {
+            strmap_clear(field);
         }
+    }
+}
+
+const lf_option *lf_options_find(const lf_option *table, size_t n, const char *name)
+{
+    return find_option(table, n, name);
 }
 
 static const char *type_name(const lf_option *o)
@@ -239,6 +359,10 @@ static const char *type_name(const lf_option *o)
         return "duration";
     case LF_OPT_ENUM:
         return "one of";
+    case LF_OPT_STRLIST:
+        return "list of strings";
+    case LF_OPT_MAP:
+        return "map of strings";
     }
     return "?";
 }
@@ -251,6 +375,11 @@ void lf_options_write_markdown(const lf_option *table, size_t n, const char *tit
                  "of ten); durations accept `250ms`, `5s`, `2m`, `1h`, `7d`. Nested YAML "
                  "mappings name sections: `spool: {max_bytes: 1GiB}` sets `spool.max_bytes`. "
                  "Unknown keys are errors.\n\n");
+    lf_options_write_markdown_table(table, n, out);
+}
+
+void lf_options_write_markdown_table(const lf_option *table, size_t n, FILE *out)
+{
     fprintf(out, "| option | type | default | description |\n|---|---|---|---|\n");
     for (size_t i = 0; i < n; i++) {
         const lf_option *o = &table[i];
@@ -264,8 +393,22 @@ void lf_options_write_markdown(const lf_option *table, size_t n, const char *tit
         }
         if ((o->min != 0 || o->max != 0) && o->type == LF_OPT_INT)
             fprintf(out, " (%" PRId64 "..%" PRId64 ")", o->min, o->max);
-        fprintf(out, " | %s%s%s | %s |\n", o->default_value && *o->default_value ? "`" : "",
-                o->default_value && *o->default_value ? o->default_value : "—",
-                o->default_value && *o->default_value ? "`" : "", o->description);
+        fputs(" | ", out);
+        if (o->default_value && *o->default_value) {
+            /* A list or map default shows one code span per item: `a`, `b`. */
+            fputc('`', out);
+            for (const char *p = o->default_value; *p; p++) {
+                if (*p == '\n')
+                    fputs("`, `", out);
+                else if (*p == '|')
+                    fputs("\\|", out);
+                else
+                    fputc(*p, out);
+            }
+            fputc('`', out);
+        } else {
+            fputs("—", out);
+        }
+        fprintf(out, " | %s |\n", o->description);
     }
 }

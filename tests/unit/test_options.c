@@ -123,8 +123,10 @@ static void test_yaml(void **state)
     } bad[] = {
         {"listen: a\nspool:\n  max_byte: 1GiB\n", ":3: unknown option 'spool.max_byte'"},
         {"http:\n  threads: 0\n", ":2: http.threads"},
-        {"listen: [a, b]\n", "lists are not supported"},
-        {"listen: &x a\nlog: {level: *x}\n", "aliases"},
+        {"listen: [a, b]\n", "listen: expected a single value"},
+        {"listen: &x a\nlog: {level: *x}\n", "anchors and tags are not supported"},
+        {"log: {level: *x}\n", "aliases"},
+        {"listen: a\nlisten: b\n", ":2: duplicate key 'listen'"},
         {"listen: a\n  bad indent: b\n", "mapping values are not allowed"},
         {"just a scalar\n", "expected a mapping"},
     };
@@ -139,6 +141,109 @@ static void test_yaml(void **state)
     }
     assert_int_equal(lf_options_load_yaml(table, N, &c, "/nonexistent/x.yaml", &err), LF_ERR_IO);
     lf_options_free(table, N, &c);
+}
+
+struct lcfg {
+    lf_strlist paths;
+    lf_strmap labels;
+    char *name;
+};
+
+static const lf_option ltable[] = {
+    {"paths", LF_OPT_STRLIST, "/var/log/a.log\n/var/log/b.log", 0, 0, NULL,
+     offsetof(struct lcfg, paths), "Globs."},
+    {"labels", LF_OPT_MAP, "env=prod", 0, 0, NULL, offsetof(struct lcfg, labels), "Labels."},
+    {"name", LF_OPT_STRING, "x", 0, 0, NULL, offsetof(struct lcfg, name), "Name."},
+};
+#define LN (sizeof ltable / sizeof *ltable)
+
+typedef struct seen {
+    int inputs;
+    size_t line;
+} seen;
+
+static lf_err on_unknown(void *ctx, const char *name, const lf_cfg_node *node, lf_error *err)
+{
+    seen *s = ctx;
+    if (strcmp(name, "inputs") != 0)
+        return LF_ERR_NOT_FOUND;
+    if (node->kind != LF_CFG_SEQ)
+        return lf_error_set(err, LF_ERR_INVALID, "inputs: expected a list");
+    s->inputs = (int)node->n;
+    s->line = node->line;
+    return LF_OK;
+}
+
+/* Lists and maps (defaults, YAML sequences, one scalar as a one-item list), the tree with its
+ * line numbers, and keys handed to the caller's handler. */
+static void test_tree_lists_maps(void **state)
+{
+    (void)state;
+    struct lcfg c = {0};
+    assert_int_equal(lf_options_defaults(ltable, LN, &c, NULL), LF_OK);
+    assert_int_equal(c.paths.n, 2);
+    assert_string_equal(c.paths.items[1], "/var/log/b.log");
+    assert_int_equal(c.labels.n, 1);
+    assert_string_equal(c.labels.values[0], "prod");
+
+    const char *text = "name: n1\npaths:\n  - /x/*.log\n  - /y/*.log\n  - /z.log\n"
+                       "labels: {team: core, env: dev}\ninputs:\n  - type: tail\n"
+                       "  - type: stdin\n";
+    lf_cfg_node *root = NULL;
+    lf_error err = {0};
+    assert_int_equal(lf_cfg_parse_yaml(text, strlen(text), "t.yaml", &root, &err), LF_OK);
+    assert_int_equal(root->kind, LF_CFG_MAP);
+    const lf_cfg_node *inputs = lf_cfg_get(root, "inputs");
+    assert_non_null(inputs);
+    assert_int_equal(inputs->kind, LF_CFG_SEQ);
+    assert_int_equal(inputs->line, 8);
+    assert_string_equal(lf_cfg_get(inputs->items[1], "type")->text, "stdin");
+    seen s = {0};
+    if (lf_options_apply(ltable, LN, &c, root, "t.yaml", NULL, on_unknown, &s, &err) != LF_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(s.inputs, 2);
+    assert_int_equal(c.paths.n, 3);
+    assert_string_equal(c.paths.items[2], "/z.log");
+    assert_int_equal(c.labels.n, 2); /* replaced, not merged with the default */
+    assert_string_equal(c.labels.keys[0], "team");
+    assert_string_equal(c.labels.values[1], "dev");
+    lf_cfg_free(root);
+
+    struct {
+        const char *text;
+        const char *needle;
+    } cases[] = {
+        {"paths: /only.log\n", NULL},
+        {"paths: [[a]]\n", "t.yaml:1: in[0].paths: list items must be scalars"},
+        {"labels: [a]\n", "in[0].labels: expected a mapping of strings"},
+        {"labels: {a: {b: c}}\n", "labels.a: values must be scalars"},
+        {"name: [a]\n", "expected a single value"},
+        {"other: [a]\n", "t.yaml:1: unknown option 'in[0].other'"},
+        {"inputs: 3\n", "inputs: expected a list"},
+        {"a: b\n---\nc: d\n", "only one YAML document"},
+        {"!!str x: y\n", "anchors and tags"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        memset(&err, 0, sizeof err);
+        root = NULL;
+        lf_err rc = lf_cfg_parse_yaml(cases[i].text, strlen(cases[i].text), "t.yaml", &root, &err);
+        if (rc == LF_OK)
+            rc = lf_options_apply(ltable, LN, &c, root, "t.yaml", "in[0].", on_unknown, &s, &err);
+        lf_cfg_free(root);
+        if (cases[i].needle == NULL) {
+            if (rc != LF_OK)
+                fail_msg("case %zu: %s", i, err.message);
+            assert_int_equal(c.paths.n, 1);
+            assert_string_equal(c.paths.items[0], "/only.log");
+            continue;
+        }
+        assert_int_not_equal(rc, LF_OK);
+        if (strstr(err.message, cases[i].needle) == NULL)
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].needle);
+    }
+    lf_options_free(ltable, LN, &c);
+    assert_null(c.paths.items);
+    assert_int_equal(c.labels.n, 0);
 }
 
 static void test_markdown(void **state)
@@ -162,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_markdown),
+        cmocka_unit_test(test_tree_lists_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,8 +49,7 @@ int lf_level_detect(const char *msg, size_t len);
  * fraction); "rfc3339"; "unix"; "unix_ms"; "unix_us"; "unix_ns"; otherwise a strptime(3)
  * pattern (with %z honoured; no zone = UTC), optionally followed by ".%f" style fraction via the
  * conversion "%L" (milliseconds) or "%N" (nanoseconds). LF_ERR_INVALID if it does not parse. */
-lf_err lf_parse_time(const char *s, size_t len, const char *format, int64_t *ns_out,
-                     lf_error *err);
+lf_err lf_parse_time(const char *s, size_t len, const char *format, int64_t *ns_out, lf_error *err);
 
 /* ---------------- transport formats ---------------- */
 
@@ -88,7 +87,7 @@ typedef enum lf_parser_kind {
 
 /* A parser's settings (as declared under `parsers:` in the agent's YAML). */
 typedef struct lf_parser_config {
-    const char *name;        /* what inputs refer to */
+    const char *name; /* what inputs refer to */
     lf_parser_kind kind;
     const char *pattern;     /* regex: PCRE2 pattern with named groups (?<name>...); the
                                 groups become message/time/level/labels */
@@ -121,8 +120,8 @@ lf_err lf_parser_apply(const lf_parser *p, const char *data, size_t len, int64_t
                        lf_agent_event *ev, lf_error *err);
 
 /* The individual configured formats, also called by the dispatcher above. */
-lf_err lf_parse_json(const lf_parser_config *cfg, const char *data, size_t len,
-                     lf_agent_event *ev, lf_error *err);
+lf_err lf_parse_json(const lf_parser_config *cfg, const char *data, size_t len, lf_agent_event *ev,
+                     lf_error *err);
 lf_err lf_parse_nginx_access(const char *data, size_t len, lf_agent_event *ev, lf_error *err);
 lf_err lf_parse_nginx_error(const char *data, size_t len, lf_agent_event *ev, lf_error *err);
 

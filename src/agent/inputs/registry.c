@@ -1,0 +1,24 @@
+/*
+ * registry.c — every input type the agent knows, by name (input.h). Listing a descriptor here
+ * is what makes its type configurable.
+ */
+#include <string.h>
+
+#include "input.h"
+
+const lf_agent_input_type *const lf_agent_input_types[] = {
+    NULL,
+};
+
+const lf_agent_input_type *lf_agent_input_type_find(const char *type)
+{
+    for (size_t i = 0; lf_agent_input_types[i]; i++)
+        if (strcmp(lf_agent_input_types[i]->type, type) == 0)
+            return lf_agent_input_types[i];
+    return NULL;
+}
+
+void lf_agent_input_metric(lf_buf *out, const char *metric, const char *input, uint64_t value)
+{
+    lf_buf_printf(out, "%s{input=\"%s\"} %llu\n", metric, input, (unsigned long long)value);
+}

@@ -33,6 +33,8 @@ lf_err lf_tail_create(const lf_tail_options *opt, lf_tail **out, lf_error *err)
     t->ml_max_bytes = opt->multiline_max_bytes ? opt->multiline_max_bytes : (1u << 20);
     t->max_line = opt->max_line_bytes ? opt->max_line_bytes : 65536;
     t->rotate_wait_ms = opt->rotate_wait_ms ? opt->rotate_wait_ms : 5000;
+    t->accept = opt->accept;
+    t->accept_ctx = opt->accept_ctx;
     lf_err e = LF_OK;
     t->globs = calloc(opt->n_globs, sizeof *t->globs);
     if (!t->globs) {
@@ -163,6 +165,22 @@ lf_err lf_tail_commit(lf_tail *t, const lf_tail_position *pos, size_t n, lf_erro
     if (!t->ckpt || n == 0)
         return LF_OK;
     return tail_ckpt_put(t->ckpt, pos, n, t, err);
+}
+
+lf_err lf_tail_restore(lf_tail *t, const lf_tail_position *pos, size_t n, size_t *applied,
+                       lf_error *err)
+{
+    if (applied)
+        *applied = 0;
+    if (!t || (n > 0 && !pos))
+        return lf_error_set(err, LF_ERR_INVALID, "tail: restore: NULL argument");
+    /* Files already opened took their start from the DB; a later restore could not move
+     * them without re-reading or skipping, so it is refused rather than half-applied. */
+    if (t->first_scan_done)
+        return lf_error_set(err, LF_ERR_INVALID, "tail: restore after the first read");
+    if (!t->ckpt || n == 0)
+        return LF_OK;
+    return tail_ckpt_put_if_ahead(t->ckpt, pos, n, applied, err);
 }
 
 void lf_tail_get_stats(const lf_tail *t, lf_tail_stats *out)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logflux/buf.h"
 #include "logflux/error.h"
 
 #ifdef __cplusplus
@@ -37,6 +38,11 @@ typedef struct lf_tail_options {
     size_t max_line_bytes;        /* 0 = 64 KiB; longer lines are split and flagged */
     unsigned rotate_wait_ms;      /* keep a rotated/deleted file open this long at EOF; 0=5000 */
     const char *checkpoint_db;    /* SQLite path; NULL = no checkpoints (start per policy) */
+    /* Called once for each path a scan finds that is not followed yet, before it is opened:
+     * false = skip it for this scan (asked again at the next one). NULL = accept all. Used for
+     * exclude globs and for inputs that filter by metadata (container name, namespace). */
+    bool (*accept)(void *ctx, const char *path);
+    void *accept_ctx;
 } lf_tail_options;
 
 /* Where a record ends: the file's identity and the offset just after the record. Plain value:
@@ -93,7 +99,47 @@ lf_err lf_tail_next(lf_tail *t, lf_tail_record *rec, int timeout_ms, lf_error *e
  * records up to these positions are durable downstream, in the order they were returned. */
 lf_err lf_tail_commit(lf_tail *t, const lf_tail_position *pos, size_t n, lf_error *err);
 
+/* Crash window between "records appended downstream" and lf_tail_commit: apply positions
+ * (the cursor stored with the newest downstream batch) to the checkpoint DB, each only where
+ * it is ahead of the stored checkpoint of the same (dev, inode): no row yet; or a greater
+ * generation (truncated since); or the same generation, the same fingerprint (equal, or
+ * longer: the file grew towards 1 KiB since) and a greater offset. A taken position still
+ * has to match the file's content when the file is opened, like any checkpoint. Call it
+ * before the first
+ * lf_tail_next (LF_ERR_INVALID after). *applied (may be NULL) counts the positions taken.
+ * Without a checkpoint DB it does nothing. */
+lf_err lf_tail_restore(lf_tail *t, const lf_tail_position *pos, size_t n, size_t *applied,
+                       lf_error *err);
+
 void lf_tail_get_stats(const lf_tail *t, lf_tail_stats *out);
+
+/* ---------------- cursors (tail_cursor.c) ----------------
+ *
+ * A cursor is the newest position of every file whose records were returned since the last
+ * commit, encoded compactly so an input can store it with a downstream batch:
+ *     u8 version (1) | uvarint n | n x { uvarint dev | uvarint ino | u64 BE fp_hash |
+ *                                        uvarint fp_len | uvarint generation | uvarint offset }
+ * (uvarint: LEB128, at most 10 bytes). Decoding rejects any other version, truncation, an
+ * overlong varint, fp_len > LF_TAIL_FP_MAX, generation > UINT32_MAX, offset > INT64_MAX,
+ * and trailing bytes. */
+#define LF_TAIL_CURSOR_VERSION 1
+
+/* The positions returned since the last commit, one per (dev, inode): the newest. */
+typedef struct lf_tail_pending {
+    lf_tail_position *v;
+    size_t n, cap;
+} lf_tail_pending;
+
+/* Record that everything up to pos in its file was returned. A position older than the one
+ * held for the same file (lower generation, or same generation and lower offset) is ignored. */
+lf_err lf_tail_pending_note(lf_tail_pending *p, const lf_tail_position *pos, lf_error *err);
+void lf_tail_pending_clear(lf_tail_pending *p);
+void lf_tail_pending_free(lf_tail_pending *p);
+
+lf_err lf_tail_cursor_encode(const lf_tail_position *pos, size_t n, lf_buf *out, lf_error *err);
+/* *out is malloc'ed (free() it; NULL when *n == 0). */
+lf_err lf_tail_cursor_decode(const uint8_t *data, size_t len, lf_tail_position **out, size_t *n,
+                             lf_error *err);
 
 /* Close files and the DB. Uncommitted records will be read again after a restart. NULL ok. */
 void lf_tail_destroy(lf_tail *t);

@@ -146,3 +146,63 @@ lf_err tail_ckpt_put(tail_ckpt *c, const lf_tail_position *pos, size_t n, lf_tai
     }
     return LF_OK;
 }
+
+/* lf_tail_restore's rule: is `p` ahead of the stored row `cp` of the same (dev, inode)? */
+static bool ahead_of(const lf_tail_position *p, const lf_tail_position *cp)
+{
+    if (p->generation != cp->generation)
+        return p->generation > cp->generation;
+    bool same_fp = p->fp_len > cp->fp_len || (p->fp_len == cp->fp_len && p->fp_hash == cp->fp_hash);
+    return same_fp && p->offset > cp->offset;
+}
+
+lf_err tail_ckpt_put_if_ahead(tail_ckpt *c, const lf_tail_position *pos, size_t n, size_t *applied,
+                              lf_error *err)
+{
+    size_t taken = 0;
+    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return lf_error_set(err, LF_ERR_IO, "tail: restore begin: %s", sqlite3_errmsg(c->db));
+    int64_t now = tail_realtime_ns();
+    for (size_t i = 0; i < n; i++) {
+        const lf_tail_position *p = &pos[i];
+        if (p->offset > INT64_MAX || p->fp_len > LF_TAIL_FP_MAX) {
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return lf_error_set(err, LF_ERR_INVALID, "tail: restore: position %zu out of range", i);
+        }
+        lf_tail_position cp;
+        lf_err e = tail_ckpt_get(c, p->dev, p->ino, &cp, err);
+        sqlite3_reset(c->get);
+        if (e != LF_OK && e != LF_ERR_NOT_FOUND) {
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return e;
+        }
+        if (e == LF_OK && !ahead_of(p, &cp))
+            continue;
+        sqlite3_reset(c->put);
+        sqlite3_bind_int64(c->put, 1, (sqlite3_int64)p->dev);
+        sqlite3_bind_int64(c->put, 2, (sqlite3_int64)p->ino);
+        sqlite3_bind_int64(c->put, 3, (sqlite3_int64)p->fp_hash);
+        sqlite3_bind_int64(c->put, 4, (sqlite3_int64)p->fp_len);
+        sqlite3_bind_int64(c->put, 5, (sqlite3_int64)p->generation);
+        sqlite3_bind_int64(c->put, 6, (sqlite3_int64)p->offset);
+        sqlite3_bind_null(c->put, 7); /* keeps the row's path */
+        sqlite3_bind_int64(c->put, 8, (sqlite3_int64)now);
+        if (sqlite3_step(c->put) != SQLITE_DONE) {
+            lf_err we =
+                lf_error_set(err, LF_ERR_IO, "tail: restore write: %s", sqlite3_errmsg(c->db));
+            sqlite3_reset(c->put);
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            return we;
+        }
+        taken++;
+    }
+    sqlite3_reset(c->put);
+    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        lf_err e = lf_error_set(err, LF_ERR_IO, "tail: restore commit: %s", sqlite3_errmsg(c->db));
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return e;
+    }
+    if (applied)
+        *applied = taken;
+    return LF_OK;
+}

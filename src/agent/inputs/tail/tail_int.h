@@ -84,6 +84,8 @@ struct lf_tail {
     tail_bytes out; /* storage behind the last returned record */
     char *out_path;
     tail_bytes scratch;
+    bool (*accept)(void *ctx, const char *path);
+    void *accept_ctx;
 };
 
 int64_t tail_now_ms(void);
@@ -123,6 +125,9 @@ lf_err tail_ckpt_get(tail_ckpt *c, uint64_t dev, uint64_t ino, lf_tail_position 
                      lf_error *err);
 lf_err tail_ckpt_put(tail_ckpt *c, const lf_tail_position *pos, size_t n, lf_tail *t,
                      lf_error *err);
+/* Write each position whose row is behind it (lf_tail_restore's rule), in one transaction. */
+lf_err tail_ckpt_put_if_ahead(tail_ckpt *c, const lf_tail_position *pos, size_t n, size_t *applied,
+                              lf_error *err);
 
 /* tail_watch_inotify.c */
 void tail_inotify_init(lf_tail *t);

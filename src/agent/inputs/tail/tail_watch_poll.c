@@ -123,6 +123,8 @@ lf_err tail_poll_scan(lf_tail *t, lf_error *err)
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue;
             tail_file *f = find_identity(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+            if (!f && t->accept && !t->accept(t->accept_ctx, path))
+                continue;
             if (f) {
                 /* Renamed to another matching name: follow it there. */
                 if (f->gone && strcmp(f->path, path) != 0) {

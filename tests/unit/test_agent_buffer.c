@@ -79,6 +79,60 @@ static lf_err append_n(lf_agent_buffer *b, unsigned n, size_t body_len, uint64_t
     return rc;
 }
 
+/* append_n with a source and a cursor (a string, stored without its NUL). */
+static lf_err append_c(lf_agent_buffer *b, unsigned n, size_t body_len, const char *source,
+                       const char *cursor, uint64_t *id)
+{
+    char key[40];
+    snprintf(key, sizeof key, "key-%012u-abcdef", n);
+    uint8_t *body = malloc(body_len ? body_len : 1);
+    body_for(key, body, body_len);
+    lf_agent_buffer_input in = {.app = "web",
+                                .idempotency_key = key,
+                                .records = n % 7 + 1,
+                                .created_ms = 1700000000000 + n,
+                                .body = body,
+                                .body_len = body_len,
+                                .source = source,
+                                .cursor = (const uint8_t *)cursor,
+                                .cursor_len = cursor ? strlen(cursor) : 0};
+    lf_error e = {0};
+    lf_err rc = lf_agent_buffer_append(b, &in, id, &e);
+    free(body);
+    return rc;
+}
+
+/* The last cursor of source as a string, or NULL when not found. Caller frees. */
+static char *last_cursor(lf_agent_buffer *b, const char *source)
+{
+    lf_buf out = LF_BUF_INIT;
+    lf_error e = {0};
+    lf_err rc = lf_agent_buffer_last_cursor(b, source, &out, &e);
+    if (rc == LF_ERR_NOT_FOUND) {
+        lf_buf_free(&out);
+        return NULL;
+    }
+    if (rc != LF_OK)
+        fail_msg("last_cursor(%s): %s", source, e.message);
+    char *s = strndup((const char *)out.data, out.len);
+    lf_buf_free(&out);
+    return s;
+}
+
+static void assert_cursor(lf_agent_buffer *b, const char *source, const char *want)
+{
+    char *got = last_cursor(b, source);
+    if (want == NULL) {
+        if (got != NULL)
+            fail_msg("source %s: expected no cursor, got %s", source, got);
+        return;
+    }
+    if (got == NULL)
+        fail_msg("source %s: expected cursor %s, got none", source, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
 static void check_item(const lf_agent_buffer_item *it, size_t body_len)
 {
     uint8_t *want = malloc(body_len ? body_len : 1);
@@ -233,16 +287,19 @@ static void test_invalid_input(void **state)
     rm_rf(dir);
 }
 
-/* The on-disk format, byte for byte (expected bytes computed by an independent Python script
- * from docs/AGENT-BUFFER.md, including the CRC-32C). */
+/* The on-disk format (version 2), byte for byte (expected bytes computed by an independent
+ * Python script from docs/AGENT-BUFFER.md, including the CRC-32C). */
 static void test_format_bytes(void **state)
 {
     (void)state;
     static const char seg_hex[] =
-        "4c4641425345473101000000000000000100000000000000000000006cfdf6b04c464149010000000000"
-        "00000068e5cf8b01000003000000140000000300140000000000124b8eec7765626b65792d3030303030"
-        "303030303030312d6162637878787878787878787878787878787878787878";
-    static const char ckpt_hex[] = "4c464142434b50310100000000000000000000003e8b19ec";
+        "4c464142534547310200000000000000010000000000000000000000abe532e94c464149010000000000"
+        "00000068e5cf8b01000003000000140000000600000003001400080000002d393d9f7765626b65792d30"
+        "30303030303030303030312d6162637461696c2e6170706f66663d343278787878787878787878787878"
+        "78787878787878";
+    static const char ckpt_hex[] =
+        "4c464142434b503202000000000000000300000000000000010000000000000001000000000000000600"
+        "0000080000007461696c2e6170706f66663d34324dfb604d";
     char dir[64], p[128];
     make_dir(dir);
     lf_agent_buffer *b = open_buf(dir, NULL);
@@ -251,7 +308,10 @@ static void test_format_bytes(void **state)
                                 .records = 3,
                                 .created_ms = 1700000000000,
                                 .body = (const uint8_t *)"xxxxxxxxxxxxxxxxxxxx",
-                                .body_len = 20};
+                                .body_len = 20,
+                                .source = "tail.app",
+                                .cursor = (const uint8_t *)"off=42",
+                                .cursor_len = 6};
     assert_int_equal(lf_agent_buffer_append(b, &in, NULL, NULL), LF_OK);
     snprintf(p, sizeof p, "%s/00000000000000000001.seg", dir);
     lf_buf f = lf_test_read_file(p);
@@ -261,10 +321,15 @@ static void test_format_bytes(void **state)
     assert_memory_equal(f.data, want.data, want.len);
     lf_buf_free(&f);
     lf_buf_free(&want);
-    /* a second item keeps the segment alive, so the checkpoint stays visible after the ack */
+    /* a second item without a cursor; acking both deletes the segment, so the checkpoint must
+     * take over item 1's cursor */
     in.idempotency_key = "key-000000000002-abc";
+    in.source = NULL;
+    in.cursor = NULL;
+    in.cursor_len = 0;
     assert_int_equal(lf_agent_buffer_append(b, &in, NULL, NULL), LF_OK);
-    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 2, NULL), LF_OK);
+    assert_int_equal(count_files(dir, ".seg"), 0);
     snprintf(p, sizeof p, "%s/acked.ckpt", dir);
     f = lf_test_read_file(p);
     want = lf_test_hex(j, "ckpt");
@@ -377,10 +442,11 @@ static void test_torn_tail_every_offset(void **state)
     snprintf(seg, sizeof seg, "%s/00000000000000000001.seg", dir);
     /* Build once, remember the full file, then cut it at every offset of the last item. */
     lf_agent_buffer *b = open_buf(dir, NULL);
-    assert_int_equal(append_n(b, 0, 30, NULL), LF_OK);
-    assert_int_equal(append_n(b, 1, 30, NULL), LF_OK);
+    assert_int_equal(append_c(b, 0, 30, "tail.t", "c0", NULL), LF_OK);
+    assert_int_equal(append_c(b, 1, 30, "tail.t", "c1", NULL), LF_OK);
     off_t start = file_size(seg);
-    assert_int_equal(append_n(b, 2, 30, NULL), LF_OK);
+    assert_int_equal(append_c(b, 2, 30, "tail.t", "c2", NULL), LF_OK);
+    assert_cursor(b, "tail.t", "c2");
     lf_agent_buffer_close(b);
     lf_buf full = lf_test_read_file(seg);
     for (off_t cut = start; cut < (off_t)full.len; cut++) {
@@ -408,6 +474,8 @@ static void test_torn_tail_every_offset(void **state)
             check_item(&it[0], 30);
             check_item(&it[1], 30);
             lf_agent_buffer_items_free(it, n);
+            /* the torn item never reached its input: the cursor is the survivor's */
+            assert_cursor(b, "tail.t", "c1");
             lf_agent_buffer_close(b);
         }
     }
@@ -909,6 +977,675 @@ static void test_no_plaintext_marker(void **state)
     rm_rf(dir);
 }
 
+/* ---- cursors: the newest position of each input, kept through ack, drop and crashes ---- */
+
+static void test_cursor_basic(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    assert_cursor(b, "tail.app", NULL);
+    assert_int_equal(append_c(b, 0, 10, "tail.app", "off=10", NULL), LF_OK);
+    assert_int_equal(append_c(b, 1, 10, "journald", "s=abc;i=1", NULL), LF_OK);
+    assert_int_equal(append_c(b, 2, 10, "tail.app", "off=20", NULL), LF_OK);
+    assert_int_equal(append_c(b, 3, 10, "tail.app", NULL, NULL), LF_OK); /* no cursor: ignored */
+    assert_int_equal(append_c(b, 4, 10, "no-cursor", NULL, NULL), LF_OK);
+    assert_int_equal(append_n(b, 5, 10, NULL), LF_OK);
+    assert_cursor(b, "tail.app", "off=20");
+    assert_cursor(b, "journald", "s=abc;i=1");
+    assert_cursor(b, "no-cursor", NULL);
+    assert_cursor(b, "other", NULL);
+    /* appends to what is already in out */
+    lf_buf out = LF_BUF_INIT;
+    assert_int_equal(lf_buf_append(&out, "X", 1), LF_OK);
+    assert_int_equal(lf_agent_buffer_last_cursor(b, "tail.app", &out, NULL), LF_OK);
+    assert_int_equal(out.len, 7);
+    assert_memory_equal(out.data, "Xoff=20", 7);
+    lf_error e = {0};
+    assert_int_equal(lf_agent_buffer_last_cursor(b, "", &out, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_last_cursor(b, "a/b", &out, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_last_cursor(b, NULL, &out, &e), LF_ERR_INVALID);
+    lf_buf_free(&out);
+    /* peek hands source and cursor back */
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 10, &it, &n, NULL), LF_OK);
+    assert_int_equal(n, 6);
+    assert_string_equal(it[0].source, "tail.app");
+    assert_int_equal(it[0].cursor_len, 6);
+    assert_memory_equal(it[0].cursor, "off=10", 6);
+    assert_string_equal(it[3].source, "tail.app");
+    assert_int_equal(it[3].cursor_len, 0);
+    assert_null(it[3].cursor);
+    assert_string_equal(it[5].source, "");
+    for (size_t i = 0; i < n; i++)
+        check_item(&it[i], 10);
+    lf_agent_buffer_items_free(it, n);
+    lf_agent_buffer_close(b);
+
+    /* restart with everything unacked: found in the segments */
+    b = open_buf(dir, NULL);
+    assert_cursor(b, "tail.app", "off=20");
+    assert_cursor(b, "journald", "s=abc;i=1");
+    assert_cursor(b, "no-cursor", NULL);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+static void test_cursor_invalid(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    lf_agent_buffer_input in = {.app = "web",
+                                .idempotency_key = "0123456789abcdef",
+                                .records = 1,
+                                .source = "a b",
+                                .cursor = (const uint8_t *)"c",
+                                .cursor_len = 1};
+    lf_error e = {0};
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_INVALID);
+    in.source = "0123456789012345678901234567890123456789012345678901234567890123X"; /* 65 */
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_INVALID);
+    in.source = NULL; /* a cursor nobody could ask for */
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_INVALID);
+    in.source = "";
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_INVALID);
+    in.source = "ok";
+    in.cursor = NULL;
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_INVALID);
+    uint8_t *big = calloc(1, LF_AGENT_BUFFER_CURSOR_MAX + 1);
+    memset(big, 'c', LF_AGENT_BUFFER_CURSOR_MAX + 1);
+    in.cursor = big;
+    in.cursor_len = LF_AGENT_BUFFER_CURSOR_MAX + 1;
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_ERR_TOO_LARGE);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.items_pending, 0);
+    assert_cursor(b, "ok", NULL);
+    /* 64 sources-long name and a 64 KiB cursor are fine */
+    in.source = "0123456789012345678901234567890123456789012345678901234567890123";
+    in.cursor_len = LF_AGENT_BUFFER_CURSOR_MAX;
+    assert_int_equal(lf_agent_buffer_append(b, &in, NULL, &e), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, NULL);
+    lf_buf out = LF_BUF_INIT;
+    assert_int_equal(lf_agent_buffer_last_cursor(b, in.source, &out, NULL), LF_OK);
+    assert_int_equal(out.len, LF_AGENT_BUFFER_CURSOR_MAX);
+    assert_memory_equal(out.data, big, LF_AGENT_BUFFER_CURSOR_MAX);
+    lf_buf_free(&out);
+    free(big);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* At most 1024 sources with a cursor, ever; all of them survive ack + deletion + restart. */
+static void test_cursor_source_limit(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    char src[32], cur[32];
+    uint64_t id = 0;
+    for (unsigned i = 0; i < LF_AGENT_BUFFER_SOURCES_MAX; i++) {
+        snprintf(src, sizeof src, "in.%u", i);
+        snprintf(cur, sizeof cur, "pos-%u", i);
+        assert_int_equal(append_c(b, i, 8, src, cur, &id), LF_OK);
+        if (i == 500) /* half of them move into the checkpoint early */
+            assert_int_equal(lf_agent_buffer_ack(b, id, NULL), LF_OK);
+    }
+    assert_int_equal(append_c(b, 5000, 8, "one-too-many", "x", NULL), LF_ERR_TOO_LARGE);
+    assert_int_equal(append_c(b, 5001, 8, "one-too-many", NULL, NULL), LF_OK); /* no cursor */
+    assert_int_equal(append_c(b, 5002, 8, "in.7", "pos-7b", &id), LF_OK);      /* known source */
+    assert_int_equal(lf_agent_buffer_ack(b, id, NULL), LF_OK);
+    assert_int_equal(count_files(dir, ".seg"), 0);
+    lf_agent_buffer_close(b);
+
+    b = open_buf(dir, NULL);
+    for (unsigned i = 0; i < LF_AGENT_BUFFER_SOURCES_MAX; i++) {
+        snprintf(src, sizeof src, "in.%u", i);
+        snprintf(cur, sizeof cur, i == 7 ? "pos-%ub" : "pos-%u", i);
+        assert_cursor(b, src, cur);
+    }
+    assert_cursor(b, "one-too-many", NULL);
+    assert_int_equal(append_c(b, 5003, 8, "one-too-many", "x", NULL), LF_ERR_TOO_LARGE);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.checkpoint_resets, 0);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* Acked, segment deleted, restart: the checkpoint has it; newer unacked items still win. */
+static void test_cursor_after_ack(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {.max_bytes = 1 << 20, .segment_bytes = 512};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    uint64_t id;
+    assert_int_equal(append_c(b, 0, 100, "a", "a1", &id), LF_OK);
+    assert_int_equal(append_c(b, 1, 100, "b", "b1", &id), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, id, NULL), LF_OK);
+    assert_int_equal(count_files(dir, ".seg"), 0);
+    assert_cursor(b, "a", "a1");
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    assert_cursor(b, "a", "a1");
+    assert_cursor(b, "b", "b1");
+    /* a newer one for a stays unacked (in a segment); b's older items are acked away */
+    assert_int_equal(append_c(b, 2, 100, "b", "b2", &id), LF_OK);
+    for (unsigned i = 3; i < 12; i++)
+        assert_int_equal(append_c(b, i, 100, "b", i == 11 ? "b3" : NULL, NULL), LF_OK);
+    assert_int_equal(append_c(b, 12, 100, "a", "a2", &id), LF_OK);
+    assert_int_equal(append_c(b, 13, 100, "c", NULL, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, id - 1, NULL), LF_OK); /* b3's segment goes */
+    assert_true(count_files(dir, ".seg") >= 1);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    assert_cursor(b, "a", "a2");
+    assert_cursor(b, "b", "b3");
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.items_pending, 2);
+    assert_int_equal(st.quarantined_segments, 0);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/*
+ * Newest by id wins between checkpoint and segments: the checkpoint holds a's id-3 cursor
+ * (its segment deleted), while an older segment holding a's id-1 item is put back by hand, as
+ * if its deletion had been lost; the answer must stay id 3's.
+ */
+static void test_cursor_newest_wins(void **state)
+{
+    (void)state;
+    char dir[64], p[128];
+    make_dir(dir);
+    lf_agent_buffer_options o = {.max_bytes = 1 << 20, .segment_bytes = 256};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    uint64_t id;
+    assert_int_equal(append_c(b, 0, 150, "a", "old", &id), LF_OK);
+    assert_int_equal(id, 1);
+    snprintf(p, sizeof p, "%s/00000000000000000001.seg", dir);
+    lf_buf first = lf_test_read_file(p);
+    assert_int_equal(append_c(b, 1, 150, "b", "b1", &id), LF_OK);
+    assert_int_equal(append_c(b, 2, 150, "a", "new", &id), LF_OK);
+    assert_int_equal(id, 3);
+    assert_int_equal(append_c(b, 3, 150, "b", "b2", &id), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 3, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    assert_true(access(p, F_OK) != 0);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(first.data, 1, first.len, f), first.len);
+    fclose(f);
+    lf_buf_free(&first);
+    b = open_buf(dir, &o);
+    assert_cursor(b, "a", "new");
+    assert_cursor(b, "b", "b2");
+    assert_true(access(p, F_OK) != 0); /* the stale, fully acked segment was deleted */
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* drop_oldest deletes the segment holding a source's newest item: the cursor stays. */
+static void test_cursor_drop_oldest(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {
+        .max_bytes = 8192, .segment_bytes = 1024, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    uint64_t a_id;
+    assert_int_equal(append_c(b, 0, 200, "early", "e-last", &a_id), LF_OK);
+    char cur[32];
+    for (unsigned i = 1; i <= 200; i++) {
+        snprintf(cur, sizeof cur, "l-%u", i);
+        assert_int_equal(append_c(b, i, 200, "late", cur, NULL), LF_OK);
+    }
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_true(st.dropped_items > 0);
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 1000, &it, &n, NULL), LF_OK);
+    assert_true(n > 0 && it[0].id > a_id); /* the early item is gone */
+    lf_agent_buffer_items_free(it, n);
+    assert_cursor(b, "early", "e-last");
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    assert_cursor(b, "early", "e-last");
+    assert_cursor(b, "late", "l-200");
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/*
+ * Version 1 files (before cursors) are not read: a v1 segment is quarantined, a v1 checkpoint
+ * reset. Also a segment quarantined at peek keeps the cursors appended into it.
+ */
+static void test_cursor_old_format_and_quarantine(void **state)
+{
+    (void)state;
+    static const char v1_seg[] =
+        "4c4641425345473101000000000000000100000000000000000000006cfdf6b04c464149010000000000"
+        "00000068e5cf8b01000003000000140000000300140000000000124b8eec7765626b65792d3030303030"
+        "303030303030312d6162637878787878787878787878787878787878787878";
+    static const char v1_ckpt[] = "4c464142434b50310100000000000000000000003e8b19ec";
+    char dir[64], p[128];
+    make_dir(dir);
+    json_t *j = json_pack("{ss ss}", "seg", v1_seg, "ckpt", v1_ckpt);
+    lf_buf seg = lf_test_hex(j, "seg"), ck = lf_test_hex(j, "ckpt");
+    json_decref(j);
+    snprintf(p, sizeof p, "%s/00000000000000000001.seg", dir);
+    FILE *f = fopen(p, "wb");
+    assert_int_equal(fwrite(seg.data, 1, seg.len, f), seg.len);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/acked.ckpt", dir);
+    f = fopen(p, "wb");
+    assert_int_equal(fwrite(ck.data, 1, ck.len, f), ck.len);
+    fclose(f);
+    lf_buf_free(&seg);
+    lf_buf_free(&ck);
+    lf_agent_buffer_options o = {.max_bytes = 1 << 20, .segment_bytes = 512};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.quarantined_segments, 1);
+    assert_int_equal(st.checkpoint_resets, 1);
+    assert_int_equal(st.items_pending, 0);
+    uint64_t id;
+    assert_int_equal(append_c(b, 0, 200, "q", "q1", &id), LF_OK);
+    assert_int_equal(id, 2); /* the quarantined segment's name is never reused */
+    assert_int_equal(append_c(b, 1, 200, "q", "q2", &id), LF_OK);
+    assert_int_equal(append_c(b, 2, 200, "r", "r1", &id), LF_OK);
+    assert_true(count_files(dir, ".seg") >= 2);
+    /* damage the segment holding q's newest item under the open buffer: peek quarantines it,
+     * and the checkpoint takes q2 over first */
+    char names[16][32];
+    assert_int_equal(list_segs(dir, names, 16), 3);
+    snprintf(p, sizeof p, "%s/%s", dir, names[1]);
+    int fd = open(p, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "XXXX", 4, 40), 4);
+    close(fd);
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 100, &it, &n, NULL), LF_OK);
+    lf_agent_buffer_items_free(it, n);
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.quarantined_segments, 2);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    assert_cursor(b, "q", "q2");
+    assert_cursor(b, "r", "r1");
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* A failed checkpoint write stops a drop that would lose a cursor: nothing dropped, no item. */
+static void test_cursor_drop_fault(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    fault f = {0};
+    lf_agent_buffer_options o = {.max_bytes = 8192,
+                                 .segment_bytes = 1024,
+                                 .policy = LF_AGENT_BUFFER_DROP_OLDEST,
+                                 .io = &fault_io,
+                                 .io_ctx = &f};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    assert_int_equal(append_c(b, 0, 200, "early", "e1", NULL), LF_OK);
+    f.fail_rename = 1;
+    unsigned i = 1;
+    lf_err rc = LF_OK;
+    for (; i < 100 && (rc = append_c(b, i, 200, "late", "l", NULL)) == LF_OK; i++) {
+        lf_agent_buffer_stats st;
+        lf_agent_buffer_stats_get(b, &st);
+        assert_int_equal(st.dropped_items, 0);
+    }
+    assert_int_equal(rc, LF_ERR_IO);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.dropped_items, 0);
+    assert_int_equal(st.items_pending, i);
+    f.fail_rename = 0;
+    uint64_t id;
+    assert_int_equal(append_c(b, i, 200, "late", "l-final", &id), LF_OK);
+    assert_int_equal(id, i + 1);
+    lf_agent_buffer_stats_get(b, &st);
+    assert_true(st.dropped_items > 0);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, NULL);
+    assert_cursor(b, "early", "e1");
+    assert_cursor(b, "late", "l-final");
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/*
+ * Crash loop for cursors: a child appends items of one source whose cursor is a running tag,
+ * printing each acknowledged tag; odd rounds ack everything often (segments deleted, cursors
+ * move into the checkpoint), even rounds run drop_oldest against a small bound. After SIGKILL
+ * the newest cursor must be the last acknowledged tag or the one append that was in flight.
+ */
+static void cursor_crash_child(const char *dir, int wfd, unsigned round)
+{
+    lf_agent_buffer_options o = {.max_bytes = 64 << 20, .segment_bytes = 2048};
+    if (round % 2 == 0) {
+        o.max_bytes = 16384;
+        o.policy = LF_AGENT_BUFFER_DROP_OLDEST;
+    }
+    lf_agent_buffer *b = NULL;
+    if (lf_agent_buffer_open(dir, &o, &b, NULL) != LF_OK)
+        _exit(3);
+    for (unsigned i = 0;; i++) {
+        uint64_t id;
+        unsigned tag = round * 100000 + i;
+        char cur[32];
+        snprintf(cur, sizeof cur, "t%u", tag);
+        if (append_c(b, tag, 20 + tag % 200, "in", cur, &id) != LF_OK)
+            _exit(4);
+        char line[32];
+        int l = snprintf(line, sizeof line, "%u\n", tag);
+        if (write(wfd, line, (size_t)l) != l)
+            _exit(5);
+        if (round % 2 == 1 && i % 3 == 2 && lf_agent_buffer_ack(b, id, NULL) != LF_OK)
+            _exit(7);
+    }
+}
+
+static void test_cursor_crash_loop(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    unsigned last = 0; /* last acknowledged tag, 0 = none yet */
+    srand((unsigned)time(NULL) ^ 0x5eed);
+    for (unsigned round = 1; round <= 10; round++) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(p[0]);
+            cursor_crash_child(dir, p[1], round);
+        }
+        close(p[1]);
+        usleep((useconds_t)(20 + rand() % 250) * 1000); /* the pipe holds far more than needed */
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        char buf[4096];
+        size_t have = 0;
+        bool this_round = false;
+        ssize_t r;
+        while ((r = read(p[0], buf + have, sizeof buf - 1 - have)) > 0) {
+            have += (size_t)r;
+            buf[have] = 0;
+            char *nl, *line = buf;
+            while ((nl = strchr(line, '\n')) != NULL) {
+                *nl = 0;
+                last = (unsigned)strtoul(line, NULL, 10);
+                this_round = true;
+                line = nl + 1;
+            }
+            have = strlen(line);
+            memmove(buf, line, have);
+        }
+        close(p[0]);
+        unsigned in_flight = this_round ? last + 1 : round * 100000;
+        lf_agent_buffer *b = open_buf(dir, NULL);
+        char *got = last_cursor(b, "in");
+        if (last == 0 && got == NULL) {
+            /* nothing acknowledged yet and the first append did not get through */
+        } else {
+            if (got == NULL)
+                fail_msg("round %u: cursor lost (last acknowledged t%u)", round, last);
+            unsigned tag = (unsigned)strtoul(got + 1, NULL, 10);
+            if (tag != last && tag != in_flight)
+                fail_msg("round %u: cursor %s, expected t%u or t%u", round, got, last, in_flight);
+            last = tag; /* an in-flight append that became durable counts as acknowledged */
+        }
+        free(got);
+        lf_agent_buffer_stats st;
+        lf_agent_buffer_stats_get(b, &st);
+        assert_int_equal(st.quarantined_segments, 0);
+        assert_int_equal(st.checkpoint_resets, 0);
+        lf_agent_buffer_close(b);
+    }
+    assert_true(last > 100000);
+    rm_rf(dir);
+}
+
+/* ---- blocking waits ---- */
+
+typedef struct waiter {
+    lf_agent_buffer *b;
+    bool space; /* wait_space, else wait_items */
+    size_t bytes;
+    int timeout_ms;
+    lf_err rc;
+    lf_error err;
+} waiter;
+
+static void *wait_thread(void *arg)
+{
+    waiter *w = arg;
+    w->rc = w->space ? lf_agent_buffer_wait_space(w->b, w->bytes, w->timeout_ms, &w->err)
+                     : lf_agent_buffer_wait_items(w->b, w->timeout_ms, &w->err);
+    return NULL;
+}
+
+/* Give a thread the chance to block first; correctness never depends on it. */
+static void let_it_block(void)
+{
+    usleep(50000);
+}
+
+static void test_wait_items(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    lf_error e = {0};
+    assert_int_equal(lf_agent_buffer_wait_items(b, 0, &e), LF_ERR_NOT_FOUND);
+    assert_int_equal(lf_agent_buffer_wait_items(b, 20, &e), LF_ERR_NOT_FOUND);
+    assert_non_null(strstr(e.message, "timed out"));
+    /* woken by an append from another thread (a minute's bound, never reached) */
+    waiter w = {.b = b, .timeout_ms = 60000};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_thread, &w), 0);
+    let_it_block();
+    uint64_t id;
+    assert_int_equal(append_n(b, 0, 10, &id), LF_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(w.rc, LF_OK);
+    assert_int_equal(lf_agent_buffer_wait_items(b, 0, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, id, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_wait_items(b, 0, NULL), LF_ERR_NOT_FOUND);
+    /* items found at open count */
+    assert_int_equal(append_n(b, 1, 10, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, NULL);
+    assert_int_equal(lf_agent_buffer_wait_items(b, 0, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+static void test_wait_space(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {.max_bytes = 8192, .segment_bytes = 2048};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    lf_error e = {0};
+    assert_int_equal(lf_agent_buffer_wait_space(b, 200, 0, &e), LF_OK); /* empty */
+    assert_int_equal(lf_agent_buffer_wait_space(b, 8192, 0, &e), LF_ERR_TOO_LARGE);
+    assert_int_equal(lf_agent_buffer_wait_space(b, (size_t)2 << 30, 0, &e), LF_ERR_TOO_LARGE);
+    unsigned n = 0;
+    while (append_n(b, n, 200, NULL) == LF_OK)
+        n++;
+    assert_int_equal(lf_agent_buffer_wait_space(b, 200, 0, &e), LF_ERR_NOT_FOUND);
+    assert_int_equal(lf_agent_buffer_wait_space(b, 200, 20, &e), LF_ERR_NOT_FOUND);
+    /* woken by an ack from another thread */
+    waiter w = {.b = b, .space = true, .bytes = 200, .timeout_ms = 60000};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_thread, &w), 0);
+    let_it_block();
+    assert_int_equal(lf_agent_buffer_ack(b, n / 2, NULL), LF_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(w.rc, LF_OK);
+    assert_int_equal(append_n(b, n, 200, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+
+    /* the promise: LF_OK from wait_space means the append is not refused as full */
+    make_dir(dir);
+    b = open_buf(dir, &o);
+    unsigned ok = 0, waited = 0, next_ack = 1;
+    uint64_t id = 0;
+    for (unsigned i = 0; i < 600; i++) {
+        size_t len = 30 + (i * 37) % 900;
+        if (lf_agent_buffer_wait_space(b, len, 0, NULL) == LF_OK) {
+            assert_int_equal(append_n(b, i, len, &id), LF_OK);
+            ok++;
+        } else {
+            waited++;
+            /* ship the oldest few */
+            next_ack += 3;
+            if (next_ack > id)
+                next_ack = (unsigned)id;
+            assert_int_equal(lf_agent_buffer_ack(b, next_ack, NULL), LF_OK);
+        }
+    }
+    assert_true(ok > 100 && waited > 10);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+
+    /* drop_oldest never refuses as full */
+    make_dir(dir);
+    o.policy = LF_AGENT_BUFFER_DROP_OLDEST;
+    b = open_buf(dir, &o);
+    for (unsigned i = 0; i < 100; i++)
+        assert_int_equal(append_n(b, i, 200, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_wait_space(b, 1000, 0, NULL), LF_OK);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+static void test_wake(void **state)
+{
+    (void)state;
+    char dir_a[64], dir_b[64];
+    make_dir(dir_a);
+    make_dir(dir_b);
+    lf_agent_buffer_options o = {.max_bytes = 8192, .segment_bytes = 2048};
+    lf_agent_buffer *a = open_buf(dir_a, &o), *b = open_buf(dir_b, &o);
+    unsigned n = 0;
+    while (append_n(b, n, 200, NULL) == LF_OK)
+        n++;
+    /* a's waiter waits for items that never come, b's for space nobody frees */
+    waiter wi = {.b = a, .timeout_ms = 60000};
+    waiter ws = {.b = b, .space = true, .bytes = 200, .timeout_ms = 60000};
+    pthread_t ti, ts;
+    assert_int_equal(pthread_create(&ti, NULL, wait_thread, &wi), 0);
+    assert_int_equal(pthread_create(&ts, NULL, wait_thread, &ws), 0);
+    let_it_block();
+    lf_agent_buffer_wake(a);
+    lf_agent_buffer_wake(b);
+    pthread_join(ti, NULL);
+    pthread_join(ts, NULL);
+    assert_int_equal(wi.rc, LF_ERR_NOT_FOUND);
+    assert_non_null(strstr(wi.err.message, "woken"));
+    assert_int_equal(ws.rc, LF_ERR_NOT_FOUND);
+    assert_non_null(strstr(ws.err.message, "woken"));
+    /* sticky: a later wait returns at once even though its condition holds; the rest works */
+    uint64_t id;
+    assert_int_equal(append_n(a, 0, 10, &id), LF_OK);
+    assert_int_equal(lf_agent_buffer_wait_items(a, 60000, NULL), LF_ERR_NOT_FOUND);
+    lf_agent_buffer_item *it;
+    size_t cnt;
+    assert_int_equal(lf_agent_buffer_peek(a, 10, &it, &cnt, NULL), LF_OK);
+    assert_int_equal(cnt, 1);
+    lf_agent_buffer_items_free(it, cnt);
+    assert_int_equal(lf_agent_buffer_ack(a, id, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_wait_space(b, 200, 60000, NULL), LF_ERR_NOT_FOUND);
+    lf_agent_buffer_close(a);
+    lf_agent_buffer_close(b);
+    rm_rf(dir_a);
+    rm_rf(dir_b);
+}
+
+/* One appender and one shipper that only ever block in the waits (no sleeping, no polling). */
+static void *wait_appender(void *arg)
+{
+    shared *s = arg;
+    for (unsigned i = 0; i < s->total; i++) {
+        if (lf_agent_buffer_wait_space(s->b, 64, 60000, NULL) != LF_OK)
+            return (void *)1;
+        if (append_n(s->b, i, 64, NULL) != LF_OK) /* room was promised */
+            return (void *)2;
+    }
+    return NULL;
+}
+
+static void *wait_shipper(void *arg)
+{
+    shared *s = arg;
+    uint64_t next = 1;
+    while (s->shipped < s->total) {
+        if (lf_agent_buffer_wait_items(s->b, 60000, NULL) != LF_OK)
+            return (void *)1;
+        lf_agent_buffer_item *it;
+        size_t n;
+        if (lf_agent_buffer_peek(s->b, 8, &it, &n, NULL) != LF_OK || n == 0)
+            return (void *)2;
+        for (size_t i = 0; i < n; i++)
+            if (it[i].id != next++ || it[i].body_len != 64)
+                return (void *)3;
+        if (lf_agent_buffer_ack(s->b, it[n - 1].id, NULL) != LF_OK)
+            return (void *)4;
+        s->shipped += (unsigned)n;
+        lf_agent_buffer_items_free(it, n);
+    }
+    return NULL;
+}
+
+static void test_threads_waiting(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {.max_bytes = 8192, .segment_bytes = 1024};
+    shared s = {.b = open_buf(dir, &o), .total = 500};
+    pthread_t a, sh;
+    pthread_create(&a, NULL, wait_appender, &s);
+    pthread_create(&sh, NULL, wait_shipper, &s);
+    void *ra, *rs;
+    pthread_join(a, &ra);
+    pthread_join(sh, &rs);
+    assert_null(ra);
+    assert_null(rs);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(s.b, &st);
+    assert_int_equal(st.items_pending, 0);
+    lf_agent_buffer_close(s.b);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +1660,19 @@ int main(void)
         cmocka_unit_test(test_crash_loop),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_no_plaintext_marker),
+        cmocka_unit_test(test_cursor_basic),
+        cmocka_unit_test(test_cursor_invalid),
+        cmocka_unit_test(test_cursor_source_limit),
+        cmocka_unit_test(test_cursor_after_ack),
+        cmocka_unit_test(test_cursor_newest_wins),
+        cmocka_unit_test(test_cursor_drop_oldest),
+        cmocka_unit_test(test_cursor_old_format_and_quarantine),
+        cmocka_unit_test(test_cursor_drop_fault),
+        cmocka_unit_test(test_cursor_crash_loop),
+        cmocka_unit_test(test_wait_items),
+        cmocka_unit_test(test_wait_space),
+        cmocka_unit_test(test_wake),
+        cmocka_unit_test(test_threads_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

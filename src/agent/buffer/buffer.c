@@ -3,11 +3,13 @@
  *
  * Layout of the directory:
  *   NNNNNNNNNNNNNNNNNNNN.seg   a segment; 20 digits = id of its first item
- *   acked.ckpt                 highest acked id (replaced atomically: tmp + fsync + rename)
+ *   acked.ckpt                 highest acked id and the cursors of items no longer in a segment
+ *                              (replaced atomically: tmp + fsync + rename; checkpoint.c)
  *   quarantine/                damaged segments, each with a .reason file next to it
  *
- * A segment is a 32-byte header followed by items back to back; each item is a 40-byte header,
- * the app name, the idempotency key and the sealed body, covered by one CRC-32C. Items carry
+ * A segment is a 32-byte header followed by items back to back; each item is a 44-byte header,
+ * the app name, the idempotency key, the source, the cursor and the sealed body, covered by
+ * one CRC-32C. Items carry
  * consecutive ids within a segment. Writes are sequential and every append ends with an
  * fdatasync, so a crash can only damage the tail of the LAST segment: recovery cuts that tail
  * off. Damage anywhere else is media corruption or tampering: that segment is moved into
@@ -18,7 +20,7 @@
  * One mutex serialises everything, including the fdatasync: the agent has one appender and
  * one shipper, and a sync per append is the durability contract anyway.
  */
-#include "buffer/buffer.h"
+#include "buffer/buffer_int.h"
 
 #include "logflux/checksum.h"
 
@@ -35,51 +37,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEG_HDR      32
-#define ITEM_HDR     40
-#define CKPT_SIZE    24
-#define STREAM_CHUNK 65536
-#define PATH_CAP     4096
+#define SEG_HDR     ABUF_SEG_HDR
+#define ITEM_HDR    ABUF_ITEM_HDR
+#define PATH_CAP    ABUF_PATH_CAP
+#define SEG_VERSION 2
 
 static const char SEG_MAGIC[8] = {'L', 'F', 'A', 'B', 'S', 'E', 'G', '1'};
 static const char ITEM_MAGIC[4] = {'L', 'F', 'A', 'I'};
-static const char CKPT_MAGIC[8] = {'L', 'F', 'A', 'B', 'C', 'K', 'P', '1'};
-
-/* Records are checked with CRC-32C (logflux/checksum.h), as the server's spool does. */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* ---- POSIX io ---- */
 static int px_open(void *c, const char *p, int f, mode_t m)
@@ -137,39 +101,7 @@ const lf_agent_buffer_io *lf_agent_buffer_io_posix(void)
     return &posix_io;
 }
 
-/* ---- state ---- */
-typedef struct item_ref {
-    uint64_t id;
-    uint64_t off;
-    uint64_t size;
-    uint32_t records;
-} item_ref;
-
-typedef struct segment {
-    uint64_t first_id;
-    uint64_t size; /* bytes in the file (durable) */
-    item_ref *items;
-    size_t n, cap;
-} segment;
-
-struct lf_agent_buffer {
-    char *dir;
-    int dirfd;
-    uint64_t max_bytes, segment_bytes;
-    lf_agent_buffer_policy policy;
-    const lf_agent_buffer_io *io;
-    void *ctx;
-    pthread_mutex_t mu;
-    segment *segs; /* oldest first; the last one is the active segment when active_fd >= 0 */
-    size_t nsegs, segcap;
-    int active_fd;    /* open descriptor of segs[nsegs-1], or -1 (next append starts a segment) */
-    bool need_repair; /* a failed append left bytes past segs[last].size: cut them first */
-    uint64_t next_id;
-    uint64_t acked;
-    lf_agent_buffer_stats st;
-};
-
-static lf_err io_fail(lf_error *err, const char *what, const char *path)
+lf_err abuf_io_fail(lf_error *err, const char *what, const char *path)
 {
     int e = errno;
     return lf_error_set(err, LF_ERR_IO, "agent buffer: %s %s: %s", what, path,
@@ -188,7 +120,7 @@ static void seg_path(const lf_agent_buffer *b, char *out, size_t cap, uint64_t f
     snprintf(out, cap, "%s/%s", b->dir, name);
 }
 
-static int write_all(const lf_agent_buffer *b, int fd, const void *data, size_t len, off_t off)
+int abuf_write_all(const lf_agent_buffer *b, int fd, const void *data, size_t len, off_t off)
 {
     const uint8_t *p = data;
     while (len > 0) {
@@ -207,7 +139,7 @@ static int write_all(const lf_agent_buffer *b, int fd, const void *data, size_t 
     return 0;
 }
 
-static int read_all(const lf_agent_buffer *b, int fd, void *data, size_t len, off_t off)
+int abuf_read_all(const lf_agent_buffer *b, int fd, void *data, size_t len, off_t off)
 {
     uint8_t *p = data;
     while (len > 0) {
@@ -223,10 +155,10 @@ static int read_all(const lf_agent_buffer *b, int fd, void *data, size_t len, of
     return 0;
 }
 
-static lf_err fsync_dir(lf_agent_buffer *b, lf_error *err)
+lf_err abuf_fsync_dir(lf_agent_buffer *b, lf_error *err)
 {
     if (b->io->fsync(b->ctx, b->dirfd) != 0)
-        return io_fail(err, "fsync of directory", b->dir);
+        return abuf_io_fail(err, "fsync of directory", b->dir);
     return LF_OK;
 }
 
@@ -241,6 +173,33 @@ static bool key_valid(const char *k, size_t len)
             return false;
     }
     return true;
+}
+
+bool abuf_source_valid(const char *s, size_t len)
+{
+    if (len > LF_AGENT_BUFFER_SOURCE_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+uint64_t abuf_item_size(size_t app_len, size_t key_len, size_t source_len, size_t cursor_len,
+                        size_t body_len)
+{
+    return (uint64_t)ITEM_HDR + app_len + key_len + source_len + cursor_len + body_len;
+}
+
+bool abuf_fits(const lf_agent_buffer *b, uint64_t size)
+{
+    const segment *act = b->active_fd >= 0 ? &b->segs[b->nsegs - 1] : NULL;
+    bool roll = act == NULL || (act->n > 0 && act->size + size > b->segment_bytes);
+    uint64_t need = size + (roll ? SEG_HDR : 0);
+    return b->st.bytes_used + need <= b->max_bytes;
 }
 
 static bool app_valid(const char *a, size_t len)
@@ -260,16 +219,24 @@ static void segment_free(segment *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Room for one more item in the index. */
+static lf_err segment_reserve(segment *s)
+{
+    if (s->n < s->cap)
+        return LF_OK;
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    item_ref *p = realloc(s->items, cap * sizeof *p);
+    if (p == NULL)
+        return LF_ERR_NOMEM;
+    s->items = p;
+    s->cap = cap;
+    return LF_OK;
+}
+
 static lf_err segment_add_item(segment *s, const item_ref *r)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        item_ref *p = realloc(s->items, cap * sizeof *p);
-        if (p == NULL)
-            return LF_ERR_NOMEM;
-        s->items = p;
-        s->cap = cap;
-    }
+    if (segment_reserve(s) != LF_OK)
+        return LF_ERR_NOMEM;
     s->items[s->n++] = *r;
     return LF_OK;
 }
@@ -319,96 +286,140 @@ static void recount(lf_agent_buffer *b)
 
 /* ---- item verification ---- */
 
+/* What check_item found besides the index entry: the item's source and cursor. */
+typedef struct item_tag {
+    char source[LF_AGENT_BUFFER_SOURCE_MAX + 1];
+    const uint8_t *cursor; /* in the caller's scratch (scan) or out->cursor (peek) */
+    size_t cursor_len;
+} item_tag;
+
+/* Read len bytes at pos into crc only (no allocation sized by the file). */
+static int crc_stream(const lf_agent_buffer *b, int fd, uint64_t pos, uint64_t len, uint32_t *crc)
+{
+    uint8_t chunk[4096];
+    while (len > 0) {
+        size_t n = len > sizeof chunk ? sizeof chunk : (size_t)len;
+        if (abuf_read_all(b, fd, chunk, n, (off_t)pos) != 0)
+            return -1;
+        *crc = lf_crc32c(*crc, chunk, n);
+        len -= n;
+        pos += n;
+    }
+    return 0;
+}
+
 /*
  * Check the item at off in fd (file_size bytes long): header fields in range, id == want_id
- * (0 = any), CRC. When out is non-NULL the item is also copied into it (body malloc'd).
- * Returns 0 and fills ref, or -1 with reason. Never allocates more than the file holds.
+ * (0 = any), CRC. When out is non-NULL the item is also copied into it (body and cursor
+ * malloc'd); otherwise the cursor is read into scratch (LF_AGENT_BUFFER_CURSOR_MAX bytes, may
+ * be NULL when tag is). tag (nullable) receives source and cursor. Returns 0 and fills ref, or
+ * -1 with reason. Never allocates more than the file holds.
  */
 static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t file_size,
-                      uint64_t want_id, item_ref *ref, lf_agent_buffer_item *out, char *reason,
-                      size_t rcap)
+                      uint64_t want_id, item_ref *ref, lf_agent_buffer_item *out, uint8_t *scratch,
+                      item_tag *tag, char *reason, size_t rcap)
 {
     uint8_t h[ITEM_HDR];
-    uint8_t meta[LF_AGENT_BUFFER_APP_MAX + LF_AGENT_BUFFER_KEY_MAX];
+    uint8_t meta[ABUF_META_MAX];
+    uint8_t *cursor = NULL, *body = NULL;
     if (file_size - off < ITEM_HDR) {
         snprintf(reason, rcap, "item header cut short at offset %" PRIu64, off);
         return -1;
     }
-    if (read_all(b, fd, h, ITEM_HDR, (off_t)off) != 0) {
+    if (abuf_read_all(b, fd, h, ITEM_HDR, (off_t)off) != 0) {
         snprintf(reason, rcap, "read error at offset %" PRIu64, off);
         return -1;
     }
-    uint64_t id = get64(h + 4);
-    uint32_t records = get32(h + 20), body_len = get32(h + 24);
-    uint16_t app_len = get16(h + 28), key_len = get16(h + 30);
-    if (memcmp(h, ITEM_MAGIC, 4) != 0 || get32(h + 32) != 0 || app_len < 1 ||
+    uint64_t id = abuf_get64(h + 4);
+    uint32_t records = abuf_get32(h + 20), body_len = abuf_get32(h + 24);
+    uint32_t cursor_len = abuf_get32(h + 28);
+    uint16_t app_len = abuf_get16(h + 32), key_len = abuf_get16(h + 34);
+    uint16_t source_len = abuf_get16(h + 36);
+    if (memcmp(h, ITEM_MAGIC, 4) != 0 || abuf_get16(h + 38) != 0 || app_len < 1 ||
         app_len > LF_AGENT_BUFFER_APP_MAX || key_len < LF_AGENT_BUFFER_KEY_MIN ||
         key_len > LF_AGENT_BUFFER_KEY_MAX || body_len > LF_AGENT_BUFFER_BODY_MAX ||
-        (want_id != 0 && id != want_id) || id == 0) {
+        source_len > LF_AGENT_BUFFER_SOURCE_MAX || cursor_len > LF_AGENT_BUFFER_CURSOR_MAX ||
+        (cursor_len > 0 && source_len == 0) || (want_id != 0 && id != want_id) || id == 0) {
         snprintf(reason, rcap, "bad item header at offset %" PRIu64, off);
         return -1;
     }
-    uint64_t size = (uint64_t)ITEM_HDR + app_len + key_len + body_len;
+    uint64_t size = abuf_item_size(app_len, key_len, source_len, cursor_len, body_len);
     if (size > file_size - off) {
         snprintf(reason, rcap, "item at offset %" PRIu64 " runs past the end of the file", off);
         return -1;
     }
-    size_t mlen = (size_t)app_len + key_len;
-    if (read_all(b, fd, meta, mlen, (off_t)(off + ITEM_HDR)) != 0) {
+    size_t mlen = (size_t)app_len + key_len + source_len;
+    if (abuf_read_all(b, fd, meta, mlen, (off_t)(off + ITEM_HDR)) != 0) {
         snprintf(reason, rcap, "read error at offset %" PRIu64, off);
         return -1;
     }
     if (!app_valid((const char *)meta, app_len) ||
-        !key_valid((const char *)meta + app_len, key_len)) {
-        snprintf(reason, rcap, "bad app name or key in item at offset %" PRIu64, off);
+        !key_valid((const char *)meta + app_len, key_len) ||
+        !abuf_source_valid((const char *)meta + app_len + key_len, source_len)) {
+        snprintf(reason, rcap, "bad app name, key or source in item at offset %" PRIu64, off);
         return -1;
     }
-    uint32_t crc = lf_crc32c(0, h, 36);
+    uint32_t crc = lf_crc32c(0, h, 40);
     crc = lf_crc32c(crc, meta, mlen);
-    uint64_t body_off = off + ITEM_HDR + mlen;
-    uint8_t *body = NULL;
+    uint64_t cursor_off = off + ITEM_HDR + mlen, body_off = cursor_off + cursor_len;
+    if (out != NULL && cursor_len > 0)
+        cursor = malloc(cursor_len); /* <= 64 KiB, and within the file */
+    else if (tag != NULL)
+        cursor = scratch;
+    if (cursor != NULL) {
+        if (abuf_read_all(b, fd, cursor, cursor_len, (off_t)cursor_off) != 0)
+            goto read_error;
+        crc = lf_crc32c(crc, cursor, cursor_len);
+    } else if (out != NULL && cursor_len > 0) {
+        snprintf(reason, rcap, "out of memory reading item at offset %" PRIu64, off);
+        return -1;
+    } else if (crc_stream(b, fd, cursor_off, cursor_len, &crc) != 0) {
+        goto read_error;
+    }
     if (out != NULL) {
         body = malloc(body_len ? body_len : 1);
-        if (body == NULL || read_all(b, fd, body, body_len, (off_t)body_off) != 0) {
-            free(body);
-            snprintf(reason, rcap, "cannot read body at offset %" PRIu64, off);
-            return -1;
-        }
+        if (body == NULL || abuf_read_all(b, fd, body, body_len, (off_t)body_off) != 0)
+            goto read_error;
         crc = lf_crc32c(crc, body, body_len);
-    } else {
-        uint8_t chunk[4096];
-        uint64_t left = body_len, pos = body_off;
-        while (left > 0) {
-            size_t n = left > sizeof chunk ? sizeof chunk : (size_t)left;
-            if (read_all(b, fd, chunk, n, (off_t)pos) != 0) {
-                snprintf(reason, rcap, "read error at offset %" PRIu64, pos);
-                return -1;
-            }
-            crc = lf_crc32c(crc, chunk, n);
-            left -= n;
-            pos += n;
-        }
+    } else if (crc_stream(b, fd, body_off, body_len, &crc) != 0) {
+        goto read_error;
     }
-    if (crc != get32(h + 36)) {
-        free(body);
+    if (crc != abuf_get32(h + 40)) {
         snprintf(reason, rcap, "CRC mismatch in item %" PRIu64 " at offset %" PRIu64, id, off);
-        return -1;
+        goto fail;
     }
     ref->id = id;
     ref->off = off;
     ref->size = size;
     ref->records = records;
+    if (tag != NULL) {
+        memcpy(tag->source, meta + app_len + key_len, source_len);
+        tag->source[source_len] = 0;
+        tag->cursor = cursor;
+        tag->cursor_len = cursor_len;
+    }
     if (out != NULL) {
         memset(out, 0, sizeof *out);
         out->id = id;
         memcpy(out->app, meta, app_len);
         memcpy(out->idempotency_key, meta + app_len, key_len);
+        memcpy(out->source, meta + app_len + key_len, source_len);
         out->records = records;
-        out->created_ms = (int64_t)get64(h + 12);
+        out->created_ms = (int64_t)abuf_get64(h + 12);
         out->body = body;
         out->body_len = body_len;
+        out->cursor = cursor_len > 0 ? cursor : NULL;
+        out->cursor_len = cursor_len;
     }
     return 0;
+read_error:
+    snprintf(reason, rcap, "read error in item at offset %" PRIu64, off);
+fail:
+    if (out != NULL) {
+        free(cursor);
+        free(body);
+    }
+    return -1;
 }
 
 /* ---- quarantine ---- */
@@ -417,7 +428,7 @@ static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t f
  * Move segment file first_id into quarantine/ with a .reason file. Failure to move is not
  * fatal (the file stays where it is and the next open looks at it again); it is still counted.
  */
-static void quarantine_file(lf_agent_buffer *b, const char *name, const char *reason)
+void abuf_quarantine_file(lf_agent_buffer *b, const char *name, const char *reason)
 {
     char from[PATH_CAP], to[PATH_CAP], why[PATH_CAP + 16];
     struct timespec ts;
@@ -431,7 +442,8 @@ static void quarantine_file(lf_agent_buffer *b, const char *name, const char *re
         char text[512];
         int n = snprintf(text, sizeof text, "%s: %s\n", name, reason);
         if (n > 0)
-            (void)write_all(b, fd, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1, 0);
+            (void)abuf_write_all(b, fd, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
+                                 0);
         (void)b->io->fsync(b->ctx, fd);
         b->io->close(b->ctx, fd);
     }
@@ -455,61 +467,62 @@ static void quarantine_segment(lf_agent_buffer *b, size_t i, const char *reason)
         b->active_fd = -1;
         b->need_repair = false;
     }
-    quarantine_file(b, name, reason);
+    /* Cursors appended into it were sound when written: keep them (best effort). */
+    if (abuf_cursors_at_risk(b, i, i + 1))
+        (void)abuf_ckpt_write(b, b->acked, i, i + 1, NULL);
+    abuf_quarantine_file(b, name, reason);
     b->st.quarantined_segments++;
     segs_remove(b, i);
     recount(b);
+    pthread_cond_broadcast(&b->space_cv);
 }
 
-/* ---- checkpoint ---- */
-static lf_err ckpt_write(lf_agent_buffer *b, uint64_t acked, lf_error *err)
+/*
+ * How many segments at the front hold only items at or below acked (the fresh, empty active
+ * segment excepted): what an ack with that id may delete.
+ */
+static size_t acked_prefix(const lf_agent_buffer *b, uint64_t acked)
 {
-    char tmp[PATH_CAP], fin[PATH_CAP];
-    snprintf(tmp, sizeof tmp, "%s/acked.ckpt.tmp", b->dir);
-    snprintf(fin, sizeof fin, "%s/acked.ckpt", b->dir);
-    uint8_t c[CKPT_SIZE] = {0};
-    memcpy(c, CKPT_MAGIC, 8);
-    put64(c + 8, acked);
-    put32(c + 20, lf_crc32c(0, c, 20));
-    int fd = b->io->open(b->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return io_fail(err, "create", tmp);
-    lf_err rc = LF_OK;
-    if (write_all(b, fd, c, sizeof c, 0) != 0)
-        rc = io_fail(err, "write", tmp);
-    else if (b->io->fdatasync(b->ctx, fd) != 0)
-        rc = io_fail(err, "fdatasync", tmp);
-    b->io->close(b->ctx, fd);
-    if (rc == LF_OK && b->io->rename(b->ctx, tmp, fin) != 0)
-        rc = io_fail(err, "rename to acked.ckpt", tmp);
-    if (rc == LF_OK)
-        rc = fsync_dir(b, err);
-    if (rc != LF_OK)
-        (void)b->io->unlink(b->ctx, tmp);
-    return rc;
-}
-
-/* Read acked.ckpt; a damaged one is quarantined and treated as 0 (everything redelivered). */
-static void ckpt_read(lf_agent_buffer *b)
-{
-    char tmp[PATH_CAP], fin[PATH_CAP];
-    snprintf(tmp, sizeof tmp, "%s/acked.ckpt.tmp", b->dir);
-    snprintf(fin, sizeof fin, "%s/acked.ckpt", b->dir);
-    (void)b->io->unlink(b->ctx, tmp);
-    b->acked = 0;
-    int fd = b->io->open(b->ctx, fin, O_RDONLY, 0);
-    if (fd < 0)
-        return; /* absent: nothing acked yet */
-    uint8_t c[CKPT_SIZE + 1];
-    ssize_t n = b->io->pread(b->ctx, fd, c, sizeof c, 0);
-    b->io->close(b->ctx, fd);
-    if (n == CKPT_SIZE && memcmp(c, CKPT_MAGIC, 8) == 0 && get32(c + 16) == 0 &&
-        get32(c + 20) == lf_crc32c(0, c, 20) && get64(c + 8) < ((uint64_t)1 << 62)) {
-        b->acked = get64(c + 8);
-        return;
+    size_t k = 0;
+    for (; k < b->nsegs; k++) {
+        const segment *s = &b->segs[k];
+        if (s->n > 0 && s->items[s->n - 1].id > acked)
+            break;
+        if (s->n == 0 && k == b->nsegs - 1 && b->active_fd >= 0 && s->first_id >= b->next_id)
+            break;
     }
-    quarantine_file(b, "acked.ckpt", "checkpoint has a wrong size, magic or CRC");
-    b->st.checkpoint_resets++;
+    return k;
+}
+
+/*
+ * Unlink the first k segments (also the active one, so that a bound close to the segment size
+ * cannot wedge) and fsync the directory. The caller made sure the checkpoint holds whatever
+ * they carried that still matters; a failure here only leaves acked files that the next ack or
+ * open deletes, so it is not an error.
+ */
+static void unlink_front(lf_agent_buffer *b, size_t k)
+{
+    bool unlinked = false, failed = false;
+    for (size_t i = 0; i < k && b->nsegs > 0; i++) {
+        char path[PATH_CAP];
+        seg_path(b, path, sizeof path, b->segs[0].first_id);
+        if (b->nsegs == 1 && b->active_fd >= 0) {
+            b->io->close(b->ctx, b->active_fd);
+            b->active_fd = -1;
+            b->need_repair = false;
+        }
+        if (b->io->unlink(b->ctx, path) != 0 && errno != ENOENT) {
+            failed = true;
+            break;
+        }
+        segs_remove(b, 0);
+        unlinked = true;
+    }
+    if (unlinked && !failed)
+        (void)abuf_fsync_dir(b, NULL);
+    recount(b);
+    if (unlinked)
+        pthread_cond_broadcast(&b->space_cv);
 }
 
 /* ---- recovery ---- */
@@ -540,7 +553,7 @@ static lf_err list_segments(lf_agent_buffer *b, uint64_t **ids_out, size_t *n_ou
 {
     DIR *d = opendir(b->dir);
     if (d == NULL)
-        return io_fail(err, "list", b->dir);
+        return abuf_io_fail(err, "list", b->dir);
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
     lf_err rc = LF_OK;
@@ -572,32 +585,50 @@ static lf_err list_segments(lf_agent_buffer *b, uint64_t **ids_out, size_t *n_ou
     return LF_OK;
 }
 
+/* A sound item found at open: its cursor, if newer than what we know, joins the table. */
+static lf_err recover_cursor(lf_agent_buffer *b, uint64_t id, const item_tag *tag)
+{
+    if (tag->cursor_len == 0)
+        return LF_OK;
+    const cursor_entry *e = abuf_cursor_find(b, tag->source);
+    if (e != NULL && e->id >= id)
+        return LF_OK;
+    uint8_t *copy = malloc(tag->cursor_len);
+    if (copy == NULL)
+        return LF_ERR_NOMEM;
+    memcpy(copy, tag->cursor, tag->cursor_len);
+    lf_err rc = abuf_cursor_put(b, tag->source, id, &copy, tag->cursor_len, false);
+    free(copy);
+    /* More sources than append ever lets in means the files were edited: ignore the extra. */
+    return rc == LF_ERR_TOO_LARGE ? LF_OK : rc;
+}
+
 /*
- * Scan one segment. Returns LF_OK with the segment pushed (or removed, if empty/fully acked),
+ * Scan one segment. Returns LF_OK with the segment pushed (or removed, if empty),
  * or an LF_ERR_IO for failures of the directory itself. Damage is handled here.
  */
 static lf_err recover_segment(lf_agent_buffer *b, uint64_t first_id, bool is_last, uint64_t min_id,
-                              lf_error *err)
+                              uint8_t *scratch, lf_error *err)
 {
     char path[PATH_CAP], name[32], reason[256];
     seg_path(b, path, sizeof path, first_id);
     seg_name(name, sizeof name, first_id);
     int fd = b->io->open(b->ctx, path, O_RDWR, 0);
     if (fd < 0)
-        return io_fail(err, "open", path);
+        return abuf_io_fail(err, "open", path);
     struct stat sb;
     segment s = {.first_id = first_id};
     lf_err rc = LF_OK;
     if (fstat(fd, &sb) != 0) {
-        rc = io_fail(err, "stat", path);
+        rc = abuf_io_fail(err, "stat", path);
         goto out;
     }
     uint64_t file_size = (uint64_t)sb.st_size;
     uint8_t h[SEG_HDR];
-    bool hdr_ok = file_size >= SEG_HDR && read_all(b, fd, h, SEG_HDR, 0) == 0 &&
-                  memcmp(h, SEG_MAGIC, 8) == 0 && get32(h + 8) == 1 && get32(h + 12) == 0 &&
-                  get64(h + 16) == first_id && get32(h + 24) == 0 &&
-                  get32(h + 28) == lf_crc32c(0, h, 28);
+    bool hdr_ok = file_size >= SEG_HDR && abuf_read_all(b, fd, h, SEG_HDR, 0) == 0 &&
+                  memcmp(h, SEG_MAGIC, 8) == 0 && abuf_get32(h + 8) == SEG_VERSION &&
+                  abuf_get32(h + 12) == 0 && abuf_get64(h + 16) == first_id &&
+                  abuf_get32(h + 24) == 0 && abuf_get32(h + 28) == lf_crc32c(0, h, 28);
     if (!hdr_ok) {
         if (is_last && file_size <= SEG_HDR) {
             /* Crash while the segment was being created: it never held an item. */
@@ -605,36 +636,38 @@ static lf_err recover_segment(lf_agent_buffer *b, uint64_t first_id, bool is_las
             b->io->close(b->ctx, fd);
             fd = -1;
             if (b->io->unlink(b->ctx, path) != 0)
-                return io_fail(err, "unlink torn segment", path);
-            return fsync_dir(b, err);
+                return abuf_io_fail(err, "unlink torn segment", path);
+            return abuf_fsync_dir(b, err);
         }
         b->io->close(b->ctx, fd);
         fd = -1;
-        quarantine_file(b, name, "bad segment header");
+        abuf_quarantine_file(b, name, "bad segment header");
         b->st.quarantined_segments++;
         return LF_OK;
     }
     if (first_id < min_id) {
         b->io->close(b->ctx, fd);
         fd = -1;
-        quarantine_file(b, name, "segment ids overlap the previous segment");
+        abuf_quarantine_file(b, name, "segment ids overlap the previous segment");
         b->st.quarantined_segments++;
         return LF_OK;
     }
     uint64_t off = SEG_HDR, want = first_id;
     while (off < file_size) {
         item_ref r;
-        if (check_item(b, fd, off, file_size, want, &r, NULL, reason, sizeof reason) != 0) {
+        item_tag tag;
+        if (check_item(b, fd, off, file_size, want, &r, NULL, scratch, &tag, reason,
+                       sizeof reason) != 0) {
             if (!is_last) {
                 b->io->close(b->ctx, fd);
                 fd = -1;
-                quarantine_file(b, name, reason);
+                abuf_quarantine_file(b, name, reason);
                 b->st.quarantined_segments++;
                 goto out;
             }
             /* Torn tail: never acknowledged (every ack follows an fdatasync covering it). */
             if (b->io->ftruncate(b->ctx, fd, (off_t)off) != 0 || b->io->fsync(b->ctx, fd) != 0) {
-                rc = io_fail(err, "truncate torn tail of", path);
+                rc = abuf_io_fail(err, "truncate torn tail of", path);
                 goto out;
             }
             b->st.recovered_bytes_truncated += file_size - off;
@@ -645,20 +678,23 @@ static lf_err recover_segment(lf_agent_buffer *b, uint64_t first_id, bool is_las
             rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: indexing %s", name);
             goto out;
         }
+        if ((rc = recover_cursor(b, r.id, &tag)) != LF_OK) {
+            lf_error_set(err, rc, "agent buffer: cursor of item %" PRIu64 " in %s", r.id, name);
+            goto out;
+        }
         off += r.size;
         want++;
     }
     s.size = file_size;
-    if (s.n == 0 || s.items[s.n - 1].id <= b->acked) {
-        /* Empty or fully shipped: it has nothing to give. */
+    if (s.n == 0) {
+        /* Empty: it has nothing to give. (Fully acked ones are kept until the end of recovery,
+         * when the checkpoint has taken their cursors: see recover.) */
         b->io->close(b->ctx, fd);
         fd = -1;
-        if (s.n > 0 && s.items[s.n - 1].id >= b->next_id)
-            b->next_id = s.items[s.n - 1].id + 1;
         if (b->io->unlink(b->ctx, path) != 0)
-            rc = io_fail(err, "unlink", path);
+            rc = abuf_io_fail(err, "unlink", path);
         else
-            rc = fsync_dir(b, err);
+            rc = abuf_fsync_dir(b, err);
         goto out;
     }
     if (s.items[s.n - 1].id >= b->next_id)
@@ -681,13 +717,17 @@ out:
 
 static lf_err recover(lf_agent_buffer *b, lf_error *err)
 {
-    ckpt_read(b);
-    b->next_id = b->acked + 1;
+    abuf_ckpt_read(b); /* acked, a floor for next_id, the cursors of items no longer stored */
     uint64_t *ids = NULL;
     size_t n = 0;
     lf_err rc = list_segments(b, &ids, &n, err);
     if (rc != LF_OK)
         return rc;
+    uint8_t *scratch = malloc(LF_AGENT_BUFFER_CURSOR_MAX);
+    if (scratch == NULL) {
+        free(ids);
+        return lf_error_set(err, LF_ERR_NOMEM, "agent buffer: recovery");
+    }
     for (size_t i = 0; i < n && rc == LF_OK; i++) {
         uint64_t min_id = 1;
         if (b->nsegs > 0) {
@@ -699,14 +739,22 @@ static lf_err recover(lf_agent_buffer *b, lf_error *err)
             b->io->close(b->ctx, b->active_fd);
             b->active_fd = -1;
         }
-        rc = recover_segment(b, ids[i], i == n - 1, min_id, err);
+        rc = recover_segment(b, ids[i], i == n - 1, min_id, scratch, err);
         /* Never reuse a name we saw, even one whose file we could not move away. */
         if (ids[i] >= b->next_id)
             b->next_id = ids[i] + 1;
     }
     free(ids);
+    free(scratch);
     recount(b);
-    return rc;
+    if (rc != LF_OK)
+        return rc;
+    /* Fully acked segments go, once the checkpoint holds their cursors (and those of segments
+     * quarantined above). If that write fails they simply stay: nothing pending is in them. */
+    size_t k = acked_prefix(b, b->acked);
+    if (!abuf_cursors_at_risk(b, 0, k) || abuf_ckpt_write(b, b->acked, 0, k, NULL) == LF_OK)
+        unlink_front(b, k);
+    return LF_OK;
 }
 
 /* ---- open / close ---- */
@@ -731,11 +779,11 @@ lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
                             "agent buffer: need 256 <= segment_bytes <= max_bytes, max_bytes >= "
                             "4096 and a known policy");
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return io_fail(err, "create directory", dir);
+        return abuf_io_fail(err, "create directory", dir);
     char q[PATH_CAP];
     snprintf(q, sizeof q, "%s/quarantine", dir);
     if (mkdir(q, 0700) != 0 && errno != EEXIST)
-        return io_fail(err, "create directory", q);
+        return abuf_io_fail(err, "create directory", q);
 
     lf_agent_buffer *b = calloc(1, sizeof *b);
     if (b == NULL || (b->dir = strdup(dir)) == NULL) {
@@ -750,7 +798,13 @@ lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
     b->active_fd = -1;
     b->dirfd = b->io->open(b->ctx, dir, O_RDONLY | O_DIRECTORY, 0);
     pthread_mutex_init(&b->mu, NULL);
-    lf_err rc = b->dirfd < 0 ? io_fail(err, "open directory", dir) : recover(b, err);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait deadlines ignore wall-clock steps */
+    pthread_cond_init(&b->space_cv, &ca);
+    pthread_cond_init(&b->items_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    lf_err rc = b->dirfd < 0 ? abuf_io_fail(err, "open directory", dir) : recover(b, err);
     if (rc != LF_OK) {
         lf_agent_buffer_close(b);
         return rc;
@@ -770,6 +824,9 @@ void lf_agent_buffer_close(lf_agent_buffer *b)
     free(b->segs);
     if (b->dirfd >= 0)
         b->io->close(b->ctx, b->dirfd);
+    abuf_cursors_free(b);
+    pthread_cond_destroy(&b->space_cv);
+    pthread_cond_destroy(&b->items_cv);
     pthread_mutex_destroy(&b->mu);
     free(b->dir);
     free(b);
@@ -787,7 +844,7 @@ static lf_err repair_active(lf_agent_buffer *b, lf_error *err)
         b->io->fsync(b->ctx, b->active_fd) != 0) {
         char path[PATH_CAP];
         seg_path(b, path, sizeof path, s->first_id);
-        return io_fail(err, "cut back failed append in", path);
+        return abuf_io_fail(err, "cut back failed append in", path);
     }
     b->need_repair = false;
     return LF_OK;
@@ -799,19 +856,19 @@ static lf_err start_segment(lf_agent_buffer *b, lf_error *err)
     seg_path(b, path, sizeof path, b->next_id);
     int fd = b->io->open(b->ctx, path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
-        return io_fail(err, "create segment", path);
+        return abuf_io_fail(err, "create segment", path);
     uint8_t h[SEG_HDR] = {0};
     memcpy(h, SEG_MAGIC, 8);
-    put32(h + 8, 1);
-    put64(h + 16, b->next_id);
-    put32(h + 28, lf_crc32c(0, h, 28));
+    abuf_put32(h + 8, SEG_VERSION);
+    abuf_put64(h + 16, b->next_id);
+    abuf_put32(h + 28, lf_crc32c(0, h, 28));
     lf_err rc = LF_OK;
-    if (write_all(b, fd, h, SEG_HDR, 0) != 0)
-        rc = io_fail(err, "write header of", path);
+    if (abuf_write_all(b, fd, h, SEG_HDR, 0) != 0)
+        rc = abuf_io_fail(err, "write header of", path);
     else if (b->io->fdatasync(b->ctx, fd) != 0)
-        rc = io_fail(err, "fdatasync", path);
+        rc = abuf_io_fail(err, "fdatasync", path);
     else
-        rc = fsync_dir(b, err);
+        rc = abuf_fsync_dir(b, err);
     segment s = {.first_id = b->next_id, .size = SEG_HDR};
     if (rc == LF_OK && segs_push(b, &s) != LF_OK)
         rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: new segment");
@@ -834,13 +891,17 @@ static lf_err drop_oldest(lf_agent_buffer *b, lf_error *err)
     segment *s = &b->segs[0];
     char path[PATH_CAP];
     seg_path(b, path, sizeof path, s->first_id);
+    /* The newest cursor of a source may be in it: the checkpoint takes it over first. */
+    lf_err rc = LF_OK;
+    if (abuf_cursors_at_risk(b, 0, 1) && (rc = abuf_ckpt_write(b, b->acked, 0, 1, err)) != LF_OK)
+        return rc;
     if (b->nsegs == 1 && b->active_fd >= 0) {
         b->io->close(b->ctx, b->active_fd);
         b->active_fd = -1;
         b->need_repair = false;
     }
     if (b->io->unlink(b->ctx, path) != 0)
-        return io_fail(err, "drop oldest segment", path);
+        return abuf_io_fail(err, "drop oldest segment", path);
     for (size_t j = 0; j < s->n; j++)
         if (s->items[j].id > b->acked) {
             b->st.dropped_items++;
@@ -848,84 +909,132 @@ static lf_err drop_oldest(lf_agent_buffer *b, lf_error *err)
         }
     segs_remove(b, 0);
     recount(b);
-    return fsync_dir(b, err);
+    pthread_cond_broadcast(&b->space_cv);
+    return abuf_fsync_dir(b, err);
 }
 
-static lf_err append_locked(lf_agent_buffer *b, const lf_agent_buffer_input *in, uint64_t *id_out,
-                            lf_error *err)
+/* An append's lengths, validated once. */
+typedef struct append_shape {
+    size_t app_len, key_len, source_len;
+    uint64_t size;
+} append_shape;
+
+/* Make room (or refuse) and make sure the active segment can take the item. */
+static lf_err make_room(lf_agent_buffer *b, uint64_t size, lf_error *err)
 {
-    size_t app_len = strlen(in->app), key_len = strlen(in->idempotency_key);
-    uint64_t size = (uint64_t)ITEM_HDR + app_len + key_len + in->body_len;
-    if (size + SEG_HDR > b->max_bytes)
-        return lf_error_set(err, LF_ERR_TOO_LARGE,
-                            "agent buffer: item of %" PRIu64 " bytes exceeds the bound of %" PRIu64,
-                            size, b->max_bytes);
     lf_err rc = b->active_fd >= 0 ? repair_active(b, err) : LF_OK;
     if (rc != LF_OK)
         return rc;
     for (;;) {
-        segment *act = b->active_fd >= 0 ? &b->segs[b->nsegs - 1] : NULL;
-        bool roll = act == NULL || (act->n > 0 && act->size + size > b->segment_bytes);
-        uint64_t need = size + (roll ? SEG_HDR : 0);
-        if (b->st.bytes_used + need <= b->max_bytes) {
-            if (roll && (rc = start_segment(b, err)) != LF_OK)
-                return rc;
-            break;
+        if (abuf_fits(b, size)) {
+            segment *act = b->active_fd >= 0 ? &b->segs[b->nsegs - 1] : NULL;
+            bool roll = act == NULL || (act->n > 0 && act->size + size > b->segment_bytes);
+            return roll ? start_segment(b, err) : LF_OK;
         }
-        if (b->policy == LF_AGENT_BUFFER_BLOCK || b->nsegs == 0)
+        if (b->policy == LF_AGENT_BUFFER_BLOCK || b->nsegs == 0) {
+            uint64_t used = b->st.bytes_used;
             return lf_error_set(err, LF_ERR_FULL,
                                 "agent buffer: %" PRIu64 " of %" PRIu64 " bytes used, no room for "
-                                "%" PRIu64 " more",
-                                b->st.bytes_used, b->max_bytes, need);
+                                "an item of %" PRIu64,
+                                used, b->max_bytes, size);
+        }
         if ((rc = drop_oldest(b, err)) != LF_OK)
             return rc;
     }
+}
+
+/* Write the item at the end of the active segment and fdatasync; on failure cut it back. */
+static lf_err write_item(lf_agent_buffer *b, const lf_agent_buffer_input *in,
+                         const append_shape *sh, lf_error *err)
+{
     segment *s = &b->segs[b->nsegs - 1];
-    uint8_t h[ITEM_HDR + LF_AGENT_BUFFER_APP_MAX + LF_AGENT_BUFFER_KEY_MAX] = {0};
+    uint8_t h[ITEM_HDR + ABUF_META_MAX] = {0};
     memcpy(h, ITEM_MAGIC, 4);
-    put64(h + 4, b->next_id);
-    put64(h + 12, (uint64_t)in->created_ms);
-    put32(h + 20, in->records);
-    put32(h + 24, (uint32_t)in->body_len);
-    put16(h + 28, (uint16_t)app_len);
-    put16(h + 30, (uint16_t)key_len);
-    memcpy(h + ITEM_HDR, in->app, app_len);
-    memcpy(h + ITEM_HDR + app_len, in->idempotency_key, key_len);
-    uint32_t crc = lf_crc32c(0, h, 36);
-    crc = lf_crc32c(crc, h + ITEM_HDR, app_len + key_len);
+    abuf_put64(h + 4, b->next_id);
+    abuf_put64(h + 12, (uint64_t)in->created_ms);
+    abuf_put32(h + 20, in->records);
+    abuf_put32(h + 24, (uint32_t)in->body_len);
+    abuf_put32(h + 28, (uint32_t)in->cursor_len);
+    abuf_put16(h + 32, (uint16_t)sh->app_len);
+    abuf_put16(h + 34, (uint16_t)sh->key_len);
+    abuf_put16(h + 36, (uint16_t)sh->source_len);
+    uint8_t *m = h + ITEM_HDR;
+    memcpy(m, in->app, sh->app_len);
+    memcpy(m + sh->app_len, in->idempotency_key, sh->key_len);
+    if (sh->source_len > 0)
+        memcpy(m + sh->app_len + sh->key_len, in->source, sh->source_len);
+    size_t hlen = ITEM_HDR + sh->app_len + sh->key_len + sh->source_len;
+    uint32_t crc = lf_crc32c(0, h, 40);
+    crc = lf_crc32c(crc, m, hlen - ITEM_HDR);
+    crc = lf_crc32c(crc, in->cursor, in->cursor_len);
     crc = lf_crc32c(crc, in->body, in->body_len);
-    put32(h + 36, crc);
-    size_t hlen = ITEM_HDR + app_len + key_len;
+    abuf_put32(h + 40, crc);
     char path[PATH_CAP];
     seg_path(b, path, sizeof path, s->first_id);
+    uint64_t at = s->size;
     b->need_repair = true; /* until the sync below succeeds, bytes past s->size are suspect */
-    if (write_all(b, b->active_fd, h, hlen, (off_t)s->size) != 0 ||
-        (in->body_len > 0 &&
-         write_all(b, b->active_fd, in->body, in->body_len, (off_t)(s->size + hlen)) != 0)) {
-        rc = io_fail(err, "append to", path);
+    lf_err rc = LF_OK;
+    if (abuf_write_all(b, b->active_fd, h, hlen, (off_t)at) != 0 ||
+        (in->cursor_len > 0 &&
+         abuf_write_all(b, b->active_fd, in->cursor, in->cursor_len, (off_t)(at + hlen)) != 0) ||
+        (in->body_len > 0 && abuf_write_all(b, b->active_fd, in->body, in->body_len,
+                                            (off_t)(at + hlen + in->cursor_len)) != 0)) {
+        rc = abuf_io_fail(err, "append to", path);
     } else if (b->io->fdatasync(b->ctx, b->active_fd) != 0) {
-        rc = io_fail(err, "fdatasync", path);
+        rc = abuf_io_fail(err, "fdatasync", path);
     }
     if (rc != LF_OK) {
         (void)repair_active(b, NULL); /* best effort now; retried before the next append */
         return rc;
     }
     b->need_repair = false;
-    item_ref r = {.id = b->next_id, .off = s->size, .size = size, .records = in->records};
-    if (segment_add_item(s, &r) != LF_OK) {
-        /* Durable but not indexed: the item would be invisible until restart. Keep it honest:
-         * report failure after cutting it back. */
-        b->need_repair = true;
-        (void)repair_active(b, NULL);
-        return lf_error_set(err, LF_ERR_NOMEM, "agent buffer: indexing item");
+    return LF_OK;
+}
+
+static lf_err append_locked(lf_agent_buffer *b, const lf_agent_buffer_input *in,
+                            const append_shape *sh, uint64_t *id_out, lf_error *err)
+{
+    if (sh->size + SEG_HDR > b->max_bytes)
+        return lf_error_set(err, LF_ERR_TOO_LARGE,
+                            "agent buffer: item of %" PRIu64 " bytes exceeds the bound of %" PRIu64,
+                            sh->size, b->max_bytes);
+    /* Everything that could fail after the item is durable is prepared before writing it. */
+    uint8_t *cursor = NULL;
+    if (in->cursor_len > 0) {
+        if (abuf_cursor_find(b, in->source) == NULL && b->ncursors == LF_AGENT_BUFFER_SOURCES_MAX)
+            return lf_error_set(err, LF_ERR_TOO_LARGE,
+                                "agent buffer: already %d sources with a cursor; refusing a new "
+                                "one",
+                                LF_AGENT_BUFFER_SOURCES_MAX);
+        if (abuf_cursor_reserve(b) != LF_OK || (cursor = malloc(in->cursor_len)) == NULL)
+            return lf_error_set(err, LF_ERR_NOMEM, "agent buffer: copying a cursor");
+        memcpy(cursor, in->cursor, in->cursor_len);
     }
-    s->size += size;
-    b->st.bytes_used += size;
+    segment *s = b->nsegs > 0 ? &b->segs[b->nsegs - 1] : NULL;
+    lf_err rc = make_room(b, sh->size, err);
+    if (rc == LF_OK) {
+        s = &b->segs[b->nsegs - 1];
+        if (segment_reserve(s) != LF_OK)
+            rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: indexing item");
+    }
+    if (rc == LF_OK)
+        rc = write_item(b, in, sh, err);
+    if (rc != LF_OK) {
+        free(cursor);
+        return rc;
+    }
+    item_ref r = {.id = b->next_id, .off = s->size, .size = sh->size, .records = in->records};
+    (void)segment_add_item(s, &r); /* capacity reserved above */
+    if (cursor != NULL)
+        (void)abuf_cursor_put(b, in->source, b->next_id, &cursor, in->cursor_len, false);
+    s->size += sh->size;
+    b->st.bytes_used += sh->size;
     b->st.items_pending++;
     b->st.records_pending += in->records;
     if (id_out != NULL)
         *id_out = b->next_id;
     b->next_id++;
+    pthread_cond_broadcast(&b->items_cv);
     return LF_OK;
 }
 
@@ -933,21 +1042,33 @@ lf_err lf_agent_buffer_append(lf_agent_buffer *b, const lf_agent_buffer_input *i
                               lf_error *err)
 {
     if (b == NULL || in == NULL || in->app == NULL || in->idempotency_key == NULL ||
-        (in->body == NULL && in->body_len > 0))
+        (in->body == NULL && in->body_len > 0) || (in->cursor == NULL && in->cursor_len > 0))
         return lf_error_set(err, LF_ERR_INVALID, "agent buffer: append needs app, key and body");
-    size_t app_len = strnlen(in->app, LF_AGENT_BUFFER_APP_MAX + 1);
-    size_t key_len = strnlen(in->idempotency_key, LF_AGENT_BUFFER_KEY_MAX + 1);
-    if (!app_valid(in->app, app_len))
+    append_shape sh = {
+        .app_len = strnlen(in->app, LF_AGENT_BUFFER_APP_MAX + 1),
+        .key_len = strnlen(in->idempotency_key, LF_AGENT_BUFFER_KEY_MAX + 1),
+        .source_len = in->source ? strnlen(in->source, LF_AGENT_BUFFER_SOURCE_MAX + 1) : 0,
+    };
+    if (!app_valid(in->app, sh.app_len))
         return lf_error_set(err, LF_ERR_INVALID,
                             "agent buffer: app name must be 1..128 bytes without control bytes");
-    if (!key_valid(in->idempotency_key, key_len))
+    if (!key_valid(in->idempotency_key, sh.key_len))
         return lf_error_set(err, LF_ERR_INVALID,
                             "agent buffer: idempotency key must be 16..64 of [A-Za-z0-9_-]");
+    if (!abuf_source_valid(in->source, sh.source_len))
+        return lf_error_set(err, LF_ERR_INVALID,
+                            "agent buffer: source must be 0..64 of [A-Za-z0-9_.-]");
+    if (in->cursor_len > 0 && sh.source_len == 0)
+        return lf_error_set(err, LF_ERR_INVALID, "agent buffer: a cursor needs a source");
+    if (in->cursor_len > LF_AGENT_BUFFER_CURSOR_MAX)
+        return lf_error_set(err, LF_ERR_TOO_LARGE,
+                            "agent buffer: cursor of %zu bytes exceeds 64 KiB", in->cursor_len);
     if (in->body_len > LF_AGENT_BUFFER_BODY_MAX)
         return lf_error_set(err, LF_ERR_TOO_LARGE, "agent buffer: body of %zu bytes exceeds 1 GiB",
                             in->body_len);
+    sh.size = abuf_item_size(sh.app_len, sh.key_len, sh.source_len, in->cursor_len, in->body_len);
     pthread_mutex_lock(&b->mu);
-    lf_err rc = append_locked(b, in, id_out, err);
+    lf_err rc = append_locked(b, in, &sh, id_out, err);
     pthread_mutex_unlock(&b->mu);
     return rc;
 }
@@ -957,8 +1078,10 @@ void lf_agent_buffer_items_free(lf_agent_buffer_item *items, size_t count)
 {
     if (items == NULL)
         return;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         free(items[i].body);
+        free(items[i].cursor);
+    }
     free(items);
 }
 
@@ -974,7 +1097,7 @@ static lf_err peek_locked(lf_agent_buffer *b, size_t max_items, lf_agent_buffer_
         int fd = active ? b->active_fd : b->io->open(b->ctx, path, O_RDONLY, 0);
         if (fd < 0) {
             *count = n;
-            return io_fail(err, "open", path);
+            return abuf_io_fail(err, "open", path);
         }
         size_t start = n;
         bool bad = false;
@@ -982,8 +1105,8 @@ static lf_err peek_locked(lf_agent_buffer *b, size_t max_items, lf_agent_buffer_
             item_ref r;
             if (s->items[j].id <= b->acked)
                 continue;
-            if (check_item(b, fd, s->items[j].off, s->size, s->items[j].id, &r, &items[n], reason,
-                           sizeof reason) != 0) {
+            if (check_item(b, fd, s->items[j].off, s->size, s->items[j].id, &r, &items[n], NULL,
+                           NULL, reason, sizeof reason) != 0) {
                 bad = true;
                 break;
             }
@@ -993,8 +1116,10 @@ static lf_err peek_locked(lf_agent_buffer *b, size_t max_items, lf_agent_buffer_
             b->io->close(b->ctx, fd);
         if (bad) {
             /* Damaged after it was written (media, tampering): set it aside, keep going. */
-            for (size_t k = start; k < n; k++)
+            for (size_t k = start; k < n; k++) {
                 free(items[k].body);
+                free(items[k].cursor);
+            }
             n = start;
             quarantine_segment(b, i, reason);
             continue;
@@ -1040,37 +1165,14 @@ static lf_err ack_locked(lf_agent_buffer *b, uint64_t id, lf_error *err)
     if (id >= b->next_id)
         return lf_error_set(err, LF_ERR_INVALID,
                             "agent buffer: ack of item %" PRIu64 " which was never appended", id);
-    lf_err rc = ckpt_write(b, id, err);
+    /* Space back: every segment whose items are all shipped goes; the checkpoint takes over
+     * the cursors they carry, in the same atomic write as the new acked id. */
+    size_t k = acked_prefix(b, id);
+    lf_err rc = abuf_ckpt_write(b, id, 0, k, err);
     if (rc != LF_OK)
         return rc;
     b->acked = id;
-    /* Space back: unlink every segment whose items are all shipped (also the active one, so
-     * a bound close to the segment size cannot wedge). */
-    bool unlinked = false;
-    while (b->nsegs > 0) {
-        segment *s = &b->segs[0];
-        if (s->n > 0 && s->items[s->n - 1].id > id)
-            break;
-        if (s->n == 0 && b->nsegs == 1 && b->active_fd >= 0 && s->first_id >= b->next_id)
-            break; /* a fresh, empty active segment */
-        char path[PATH_CAP];
-        seg_path(b, path, sizeof path, s->first_id);
-        if (b->nsegs == 1 && b->active_fd >= 0) {
-            b->io->close(b->ctx, b->active_fd);
-            b->active_fd = -1;
-            b->need_repair = false;
-        }
-        if (b->io->unlink(b->ctx, path) != 0 && errno != ENOENT) {
-            rc = io_fail(NULL, "unlink acked segment", path);
-            break; /* the checkpoint is durable; next open finishes the job */
-        }
-        segs_remove(b, 0);
-        unlinked = true;
-    }
-    if (unlinked && rc == LF_OK)
-        rc = fsync_dir(b, NULL);
-    recount(b);
-    /* The ack itself is durable whatever happened to the cleanup. */
+    unlink_front(b, k); /* the ack itself is durable whatever happens to the cleanup */
     return LF_OK;
 }
 
@@ -1091,4 +1193,22 @@ void lf_agent_buffer_stats_get(lf_agent_buffer *b, lf_agent_buffer_stats *out)
     pthread_mutex_lock(&b->mu);
     *out = b->st;
     pthread_mutex_unlock(&b->mu);
+}
+
+lf_err lf_agent_buffer_last_cursor(lf_agent_buffer *b, const char *source, lf_buf *out,
+                                   lf_error *err)
+{
+    size_t len = source ? strnlen(source, LF_AGENT_BUFFER_SOURCE_MAX + 1) : 0;
+    if (b == NULL || out == NULL || len == 0 || !abuf_source_valid(source, len))
+        return lf_error_set(err, LF_ERR_INVALID,
+                            "agent buffer: last_cursor needs a source of 1..64 [A-Za-z0-9_.-]");
+    pthread_mutex_lock(&b->mu);
+    const cursor_entry *e = abuf_cursor_find(b, source);
+    lf_err rc = LF_OK;
+    if (e == NULL)
+        rc = lf_error_set(err, LF_ERR_NOT_FOUND, "agent buffer: no cursor for source %s", source);
+    else if (lf_buf_append(out, e->cursor, e->len) != LF_OK)
+        rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: copying a cursor");
+    pthread_mutex_unlock(&b->mu);
+    return rc;
 }

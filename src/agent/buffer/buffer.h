@@ -12,6 +12,15 @@
  *   ack     — marks an item and every older one shipped, durably (atomic checkpoint).
  * After a crash, appended-but-unacked items are delivered again (at-least-once; the server's
  * idempotency key makes that safe); acked items never are.
+ *
+ * Exactly-once reading for inputs: each item may carry its input's name (source) and position
+ * (cursor). An input appends a batch, then commits its own checkpoint; a crash in between would
+ * make it read the batch again. At startup it asks last_cursor for the position of the newest
+ * batch it ever appended and skips ahead if that is past its own checkpoint. The buffer keeps
+ * that cursor through acks, segment deletion, drop_oldest and crashes.
+ *
+ * Blocking helpers (condition variables): wait_space for the appender under the block policy,
+ * wait_items for the shipper, wake to release both at shutdown.
  */
 #ifndef LF_AGENT_BUFFER_H
 #define LF_AGENT_BUFFER_H
@@ -20,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "logflux/buf.h"
 #include "logflux/error.h"
 
 #ifdef __cplusplus
@@ -57,6 +67,9 @@ const lf_agent_buffer_io *lf_agent_buffer_io_posix(void);
 #define LF_AGENT_BUFFER_KEY_MIN               16 /* idempotency key: 16..64 of [A-Za-z0-9_-] */
 #define LF_AGENT_BUFFER_KEY_MAX               64
 #define LF_AGENT_BUFFER_BODY_MAX              ((size_t)1 << 30)
+#define LF_AGENT_BUFFER_SOURCE_MAX            64    /* input name: 0..64 of [A-Za-z0-9_.-] */
+#define LF_AGENT_BUFFER_CURSOR_MAX            65536 /* bytes of one cursor */
+#define LF_AGENT_BUFFER_SOURCES_MAX           1024  /* distinct sources with a cursor, ever */
 
 /* Zero fields take the defaults. The io table and io_ctx are borrowed for the buffer's life. */
 typedef struct lf_agent_buffer_options {
@@ -75,6 +88,11 @@ typedef struct lf_agent_buffer_input {
     int64_t created_ms;          /* creation time, Unix milliseconds */
     const uint8_t *body;         /* the sealed request body (opaque); may be NULL if body_len 0 */
     size_t body_len;
+    /* The input that produced it and its position after this batch (see last_cursor). The
+     * cursor is stored in the clear: positions (offsets, journal cursors), never log content. */
+    const char *source;    /* NUL-terminated, 0..64 of [A-Za-z0-9_.-]; NULL or "" = none */
+    const uint8_t *cursor; /* opaque, 0..65536 bytes; needs a source; NULL if cursor_len 0 */
+    size_t cursor_len;
 } lf_agent_buffer_input;
 
 /* An item handed to the shipper. Owned by the array from peek; free with _items_free. */
@@ -86,6 +104,9 @@ typedef struct lf_agent_buffer_item {
     int64_t created_ms;
     uint8_t *body; /* malloc'd copy */
     size_t body_len;
+    char source[LF_AGENT_BUFFER_SOURCE_MAX + 1]; /* "" = none */
+    uint8_t *cursor;                             /* malloc'd copy; NULL when cursor_len is 0 */
+    size_t cursor_len;
 } lf_agent_buffer_item;
 
 typedef struct lf_agent_buffer_stats {
@@ -112,7 +133,8 @@ lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
 
 /*
  * Append one item; LF_OK only once it is durable. id_out (nullable) receives its id.
- * LF_ERR_INVALID: bad app/key; LF_ERR_TOO_LARGE: larger than the whole bound;
+ * LF_ERR_INVALID: bad app/key/source, or a cursor without a source; LF_ERR_TOO_LARGE: larger
+ * than the whole bound, a cursor over 64 KiB, or a 1025th distinct source with a cursor;
  * LF_ERR_FULL (policy block): no room now, nothing written; LF_ERR_IO: the disk failed, the
  * item is not stored (the buffer cuts the partial write back and keeps working).
  */
@@ -137,6 +159,40 @@ void lf_agent_buffer_items_free(lf_agent_buffer_item *items, size_t count);
 lf_err lf_agent_buffer_ack(lf_agent_buffer *b, uint64_t id, lf_error *err);
 
 void lf_agent_buffer_stats_get(lf_agent_buffer *b, lf_agent_buffer_stats *out);
+
+/*
+ * Append to out the cursor of the newest item (highest id) ever appended with this source and
+ * a non-empty cursor, whether that item is still pending, acked and deleted, or dropped by
+ * drop_oldest, and across restarts. LF_ERR_NOT_FOUND if there is none; LF_ERR_INVALID for a
+ * malformed source. An item lost to a torn tail was never acknowledged to its input, so the
+ * answer is then the item before it. Only a quarantined (damaged) segment or checkpoint can
+ * lose a cursor, and losing one only means the input falls back to its own checkpoint.
+ */
+lf_err lf_agent_buffer_last_cursor(lf_agent_buffer *b, const char *source, lf_buf *out,
+                                   lf_error *err);
+
+/*
+ * Block until an append of an item carrying `bytes` of body plus cursor would not be refused
+ * with LF_ERR_FULL (app, key and source are counted at their maximum, so with one appender
+ * LF_OK guarantees room). LF_OK at once under drop_oldest or when the buffer holds no item;
+ * LF_ERR_TOO_LARGE if such an item can never fit; LF_ERR_NOT_FOUND on timeout or after
+ * lf_agent_buffer_wake. timeout_ms < 0 waits without limit, 0 only checks. Woken by acks and
+ * segment deletion (no polling).
+ */
+lf_err lf_agent_buffer_wait_space(lf_agent_buffer *b, size_t bytes, int timeout_ms, lf_error *err);
+
+/*
+ * Block until at least one unacked item exists: LF_OK; LF_ERR_NOT_FOUND on timeout or after
+ * lf_agent_buffer_wake. timeout_ms as for wait_space. Woken by append.
+ */
+lf_err lf_agent_buffer_wait_items(lf_agent_buffer *b, int timeout_ms, lf_error *err);
+
+/*
+ * Shutdown: wake every waiter, which returns LF_ERR_NOT_FOUND. Sticky: every later wait also
+ * returns LF_ERR_NOT_FOUND at once (so a thread that was about to wait cannot miss it).
+ * append/peek/ack keep working. Join the waiting threads before lf_agent_buffer_close.
+ */
+void lf_agent_buffer_wake(lf_agent_buffer *b);
 
 /* Close files and free (NULL is fine). Everything acknowledged is already durable. */
 void lf_agent_buffer_close(lf_agent_buffer *b);

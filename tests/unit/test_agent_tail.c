@@ -4,8 +4,9 @@
  * rotation by rename and copytruncate under a concurrent writer, truncation that re-grew
  * between two polls (caught by fingerprint/anchor, not size), restart from checkpoints
  * (at-least-once, never skip; a checkpoint with a foreign fingerprint is refused), multiline
- * Java stack traces, and rejection of bad options. The concurrency tests run twice: with
- * inotify and poll-only. Every wait is bounded.
+ * Java stack traces, rejection of bad options, lf_tail_restore's "only where ahead" rule,
+ * cursor encoding (round trip, every truncation and malformation refused) and the accept hook. The
+ * concurrency tests run twice: with inotify and poll-only. Every wait is bounded.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -607,6 +608,176 @@ static void test_restart_checkpoints(void **state)
     collected_free(&c);
 }
 
+/* lf_tail_restore: a position is taken only where it is ahead of the stored checkpoint. */
+static void test_restore_rules(void **state)
+{
+    (void)state;
+    char glob[300], db[300], line[64];
+    mkpath(glob, sizeof glob, "rs.log");
+    mkpath(db, sizeof db, "rs.db");
+    const char *globs[] = {glob};
+    for (int i = 0; i < 30; i++) {
+        snprintf(line, sizeof line, "R%04d\n", i);
+        append("rs.log", line);
+    }
+    lf_tail_options o = base_opts(globs, 1);
+    o.read_from_head = true;
+    o.checkpoint_db = db;
+    lf_tail *t;
+    collected c = {0};
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    assert_int_equal(collect(t, &c, 30, 3000), 30);
+    assert_int_equal(lf_tail_commit(t, &c.v[9].pos, 1, NULL), LF_OK); /* after R0009 */
+    lf_tail_position p19 = c.v[19].pos, p4 = c.v[4].pos;
+    lf_tail_destroy(t);
+    collected_free(&c);
+
+    /* Behind the checkpoint, a foreign fingerprint of the same length, and a same-offset
+     * position are all refused; restore is refused after the first read. */
+    lf_tail_position foreign = p19;
+    foreign.fp_hash ^= 1;
+    size_t applied = 99;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    lf_tail_position refused[2] = {p4, foreign};
+    assert_int_equal(lf_tail_restore(t, refused, 2, &applied, NULL), LF_OK);
+    assert_int_equal(applied, 0);
+    assert_int_equal(collect(t, &c, 20, 3000), 20);
+    assert_string_equal(c.v[0].data, "R0010"); /* the checkpoint decided */
+    lf_error err = {0};
+    assert_int_equal(lf_tail_restore(t, &p19, 1, NULL, &err), LF_ERR_INVALID);
+    lf_tail_destroy(t);
+    collected_free(&c);
+
+    /* Ahead (the crash window): taken, reading goes on after R0019. */
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    assert_int_equal(lf_tail_restore(t, &p19, 1, &applied, NULL), LF_OK);
+    assert_int_equal(applied, 1);
+    assert_int_equal(collect(t, &c, 10, 3000), 10);
+    assert_string_equal(c.v[0].data, "R0020");
+    expect_nothing(t, 100);
+    lf_tail_destroy(t);
+    collected_free(&c);
+
+    /* A greater generation is ahead whatever its offset (truncated since). */
+    lf_tail_position gen = p4;
+    gen.generation = p4.generation + 1;
+    gen.fp_hash ^= 7;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    assert_int_equal(lf_tail_restore(t, &gen, 1, &applied, NULL), LF_OK);
+    assert_int_equal(applied, 1);
+    lf_tail_destroy(t);
+    /* ... and is then checked against the file's content when it is opened: this file was
+     * never truncated, so the position does not fit and the start policy decides. */
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    assert_int_equal(collect(t, &c, 30, 3000), 30);
+    assert_string_equal(c.v[0].data, "R0000");
+    lf_tail_stats st;
+    lf_tail_get_stats(t, &st);
+    assert_int_equal(st.checkpoints_rejected, 1);
+    lf_tail_destroy(t);
+    collected_free(&c);
+
+    /* Without a DB, restore does nothing. */
+    o.checkpoint_db = NULL;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    assert_int_equal(lf_tail_restore(t, &p19, 1, &applied, NULL), LF_OK);
+    assert_int_equal(applied, 0);
+    lf_tail_destroy(t);
+}
+
+static void test_cursor_encoding(void **state)
+{
+    (void)state;
+    lf_tail_position v[3] = {
+        {1, 2, 0x0123456789abcdefull, 1024, 0, 4096},
+        {UINT64_MAX, UINT64_MAX, UINT64_MAX, 0, UINT32_MAX, INT64_MAX},
+        {0, 0, 0, 1, 1, 0},
+    };
+    lf_buf b = LF_BUF_INIT;
+    assert_int_equal(lf_tail_cursor_encode(v, 3, &b, NULL), LF_OK);
+    assert_int_equal(b.data[0], LF_TAIL_CURSOR_VERSION);
+    lf_tail_position *out;
+    size_t n;
+    assert_int_equal(lf_tail_cursor_decode(b.data, b.len, &out, &n, NULL), LF_OK);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, v, sizeof v);
+    free(out);
+    /* Every proper prefix and any trailing byte is refused, never half-decoded. */
+    for (size_t k = 0; k < b.len; k++) {
+        assert_int_not_equal(lf_tail_cursor_decode(b.data, k, &out, &n, NULL), LF_OK);
+        assert_null(out);
+        assert_int_equal(n, 0);
+    }
+    assert_int_equal(lf_buf_append_u8(&b, 0), LF_OK);
+    assert_int_equal(lf_tail_cursor_decode(b.data, b.len, &out, &n, NULL), LF_ERR_INVALID);
+    /* empty, overlong varint, a count larger than the bytes, out-of-range fields */
+    lf_buf_reset(&b);
+    assert_int_equal(lf_tail_cursor_encode(NULL, 0, &b, NULL), LF_OK);
+    assert_int_equal(lf_tail_cursor_decode(b.data, b.len, &out, &n, NULL), LF_OK);
+    assert_int_equal(n, 0);
+    static const uint8_t overlong[] = {1,    0x80, 0x80, 0x80, 0x80, 0x80,
+                                       0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    assert_int_equal(lf_tail_cursor_decode(overlong, sizeof overlong, &out, &n, NULL),
+                     LF_ERR_INVALID);
+    static const uint8_t huge_count[] = {1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0};
+    assert_int_equal(lf_tail_cursor_decode(huge_count, sizeof huge_count, &out, &n, NULL),
+                     LF_ERR_INVALID);
+    lf_tail_position big_fp = {1, 1, 1, LF_TAIL_FP_MAX + 1, 0, 0};
+    lf_buf_reset(&b);
+    assert_int_equal(lf_tail_cursor_encode(&big_fp, 1, &b, NULL), LF_OK);
+    assert_int_equal(lf_tail_cursor_decode(b.data, b.len, &out, &n, NULL), LF_ERR_INVALID);
+    lf_buf_free(&b);
+
+    /* pending: one newest position per file */
+    lf_tail_pending p = {0};
+    lf_tail_position a1 = {1, 1, 9, 5, 0, 10}, a0 = {1, 1, 9, 5, 0, 5}, b1 = {1, 2, 9, 5, 0, 3},
+                     a_gen = {1, 1, 8, 5, 1, 2};
+    assert_int_equal(lf_tail_pending_note(&p, &a1, NULL), LF_OK);
+    assert_int_equal(lf_tail_pending_note(&p, &b1, NULL), LF_OK);
+    assert_int_equal(lf_tail_pending_note(&p, &a0, NULL), LF_OK); /* older: ignored */
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.v[0].offset, 10);
+    assert_int_equal(lf_tail_pending_note(&p, &a_gen, NULL), LF_OK); /* newer generation */
+    assert_int_equal(p.v[0].generation, 1);
+    assert_int_equal(p.v[0].offset, 2);
+    lf_tail_pending_clear(&p);
+    assert_int_equal(p.n, 0);
+    lf_tail_pending_free(&p);
+}
+
+static bool refuse_skip(void *ctx, const char *path)
+{
+    (*(int *)ctx)++;
+    return strstr(path, "skip") == NULL;
+}
+
+static void test_accept_hook(void **state)
+{
+    (void)state;
+    char glob[300];
+    mkpath(glob, sizeof glob, "*.log");
+    const char *globs[] = {glob};
+    append("keep.log", "kept\n");
+    append("skip.log", "skipped\n");
+    int calls = 0;
+    lf_tail_options o = base_opts(globs, 1);
+    o.read_from_head = true;
+    o.accept = refuse_skip;
+    o.accept_ctx = &calls;
+    lf_tail *t;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    collected c = {0};
+    assert_int_equal(collect(t, &c, 1, 2000), 1);
+    assert_string_equal(c.v[0].data, "kept");
+    expect_nothing(t, 200);
+    assert_true(calls >= 2); /* asked again at every scan for the refused file */
+    lf_tail_stats st;
+    lf_tail_get_stats(t, &st);
+    assert_int_equal(st.files_opened, 1);
+    lf_tail_destroy(t);
+    collected_free(&c);
+}
+
 static const char JAVA[] = "2024-05-01 12:00:00 ERROR request failed\n"
                            "java.lang.IllegalStateException: boom\n"
                            "\tat com.example.A.run(A.java:10)\n"
@@ -712,6 +883,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multiline, with_inotify, teardown_dir),
         cmocka_unit_test_setup_teardown(test_multiline, poll_only, teardown_dir),
         cmocka_unit_test_setup_teardown(test_bad_options, with_inotify, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_restore_rules, with_inotify, teardown_dir),
+        cmocka_unit_test(test_cursor_encoding),
+        cmocka_unit_test_setup_teardown(test_accept_hook, poll_only, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

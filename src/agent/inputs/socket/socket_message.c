@@ -176,7 +176,6 @@ lf_err lf_socket_message_decode(const char *line, size_t len, lf_socket_message 
     } else if ((r = check_entry(m->root, -1, &m->ts_one, err)) == LF_OK) {
         m->kind = LF_SOCKET_MSG_ENTRIES;
         m->n = 1;
-        m->ts = &m->ts_one;
     }
     if (r != LF_OK)
         lf_socket_message_free(m);
@@ -225,7 +224,7 @@ size_t lf_socket_message_entry(const lf_socket_message *m, size_t i, lf_agent_ev
     json_t *msg = member(e, "payload", "message");
     ev->message = json_string_value(msg);
     ev->message_len = json_string_length(msg);
-    ev->ts_ns = m->ts[i];
+    ev->ts_ns = m->ts ? m->ts[i] : m->ts_one;
     json_t *v = member(e, "logLevel", "level");
     if (is_level_number(v))
         ev->level = (int)json_integer_value(v);
@@ -249,8 +248,7 @@ size_t lf_socket_message_entry(const lf_socket_message *m, size_t i, lf_agent_ev
 
 void lf_socket_message_free(lf_socket_message *m)
 {
-    if (m->ts != &m->ts_one)
-        free(m->ts);
+    free(m->ts);
     json_decref(m->root);
     memset(m, 0, sizeof *m);
 }

@@ -43,8 +43,8 @@ typedef struct lf_socket_message {
     json_t *root;    /* owned */
     json_t *entries; /* a batch's array (borrowed from root); NULL: root is the one entry */
     size_t n;        /* records (0 for ping/auth) */
-    int64_t *ts;     /* n event times parsed while validating (Unix ns, 0 = none) */
-    int64_t ts_one;  /* storage for a single entry's time */
+    int64_t *ts;     /* a batch's n event times, parsed while validating (Unix ns, 0 = none) */
+    int64_t ts_one;  /* a single entry's time (ts is NULL): the struct may be copied */
 } lf_socket_message;
 
 /* Decode and validate one line (without its newline). LF_ERR_INVALID with a message fit to send

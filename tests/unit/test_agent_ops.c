@@ -18,10 +18,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ops/log.h"
@@ -62,8 +64,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* Fetch a path; method NULL = GET. body (may be NULL) is sent with the request. */
-static reply fetch(uint16_t port, const char *method, const char *path, const char *body)
+/* Fetch a path; method NULL = GET. body (may be NULL) is sent with the request. A transport
+ * failure fails the test unless curl_rc is non-NULL, where it is reported instead. */
+static reply fetch_rc(uint16_t port, const char *method, const char *path, const char *body,
+                      CURLcode *curl_rc)
 {
     reply r = {0};
     char url[128];
@@ -84,7 +88,9 @@ static reply fetch(uint16_t port, const char *method, const char *path, const ch
     if (body != NULL)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
+    if (curl_rc != NULL)
+        *curl_rc = rc;
+    else if (rc != CURLE_OK)
         fail_msg("curl %s %s: %s", method ? method : "GET", path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     char *ct = NULL;
@@ -94,6 +100,11 @@ static reply fetch(uint16_t port, const char *method, const char *path, const ch
     curl_easy_cleanup(c);
     lf_buf_terminate(&r.body);
     return r;
+}
+
+static reply fetch(uint16_t port, const char *method, const char *path, const char *body)
+{
+    return fetch_rc(port, method, path, body, NULL);
 }
 
 /* The body as a JSON object with a string member `key` (fails the test otherwise). */
@@ -436,6 +447,41 @@ static void test_endpoint_listen_rules(void **state)
         assert_true(lf_agent_ops_port(o) != 0);
         lf_agent_ops_stop(o);
     }
+}
+
+/* Idle connections from one peer take at most 4 of the 8 slots: past that the peer is
+ * refused, and the endpoint serves again once they close. */
+static void test_endpoint_connection_bound(void **state)
+{
+    (void)state;
+    lf_agent_ops *o = NULL;
+    assert_int_equal(lf_agent_ops_start("127.0.0.1:0", NULL, NULL, NULL, &o, NULL), LF_OK);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(lf_agent_ops_port(o))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int idle[4];
+    for (size_t i = 0; i < 4; i++) {
+        idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(idle[i] >= 0);
+        assert_int_equal(connect(idle[i], (struct sockaddr *)&sa, sizeof sa), 0);
+    }
+    /* the kernel queues connections in order, so the four are accepted before this one */
+    CURLcode rc = CURLE_OK;
+    reply r = fetch_rc(lf_agent_ops_port(o), NULL, "/live", NULL, &rc);
+    assert_int_not_equal(rc, CURLE_OK);
+    lf_buf_free(&r.body);
+    for (size_t i = 0; i < 4; i++)
+        close(idle[i]);
+    /* the server notices the closes on its own thread: try a bounded number of times */
+    bool served = false;
+    for (int attempt = 0; attempt < 200 && !served; attempt++) {
+        r = fetch_rc(lf_agent_ops_port(o), NULL, "/live", NULL, &rc);
+        served = rc == CURLE_OK && r.status == 200;
+        lf_buf_free(&r.body);
+        if (!served)
+            usleep(10000);
+    }
+    assert_true(served);
+    lf_agent_ops_stop(o);
 }
 
 /* ---- metric helper tests ---- */
@@ -948,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_routes),
         cmocka_unit_test(test_endpoint_null_callbacks),
         cmocka_unit_test(test_endpoint_listen_rules),
+        cmocka_unit_test(test_endpoint_connection_bound),
         cmocka_unit_test(test_metric_helpers),
         cmocka_unit_test(test_text_escapes),
         cmocka_unit_test(test_log_levels_and_text),

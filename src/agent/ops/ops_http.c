@@ -26,6 +26,7 @@
 #include "ops/ops_text.h"
 
 #define LF_OPS_MAX_CONNECTIONS    8
+#define LF_OPS_MAX_PER_PEER       4 /* one noisy client cannot take every slot from the probes */
 #define LF_OPS_TIMEOUT_S          10
 #define LF_OPS_CONN_MEMORY        ((size_t)16 * 1024)
 #define LF_OPS_LISTEN_MAX         128
@@ -245,6 +246,7 @@ lf_err lf_agent_ops_start_opts(const lf_agent_ops_options *opts, lf_agent_ops **
     o->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, o, MHD_OPTION_EXTERNAL_LOGGER,
                                  mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)LF_OPS_MAX_CONNECTIONS,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)LF_OPS_MAX_PER_PEER,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LF_OPS_TIMEOUT_S,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, LF_OPS_CONN_MEMORY,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)16, MHD_OPTION_END);

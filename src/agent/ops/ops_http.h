@@ -1,8 +1,8 @@
 /*
  * ops_http.h — the agent's operations endpoint: Prometheus metrics and health over plain HTTP.
  *
- * A deliberately tiny libmicrohttpd server (one internal polling thread, a handful of
- * connections, short timeouts, small per-connection memory) so that monitoring can never cost
+ * A deliberately tiny libmicrohttpd server (one internal polling thread, 8 connections and 4
+ * per client, short timeouts, small per-connection memory) so that monitoring can never cost
  * the agent more than a few kilobytes or compete with shipping. Routes:
  *
  *   GET /metrics   200 text/plain; version=0.0.4 — whatever the metrics callback writes

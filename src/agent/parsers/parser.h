@@ -14,9 +14,12 @@
  * Contract of every lf_parse_* function: `data` is NOT NUL-terminated and must not point into
  * ev->message_buf (the pipeline guarantees this). On LF_OK the event's fields the format
  * carries are set (ev->message may borrow from `data`, or live in ev->message_buf when the
- * text had to be unescaped). On LF_ERR_INVALID (the text is not in this format) the event is
- * left as it was given, so the caller can keep the raw line as the message. Fields already set
- * in ev (labels from the input) are kept; the parser adds its own.
+ * text had to be unescaped). On LF_ERR_INVALID (the text is not in this format, or too large
+ * or deep to parse) the event is left as it was given, so the caller can keep the raw line as
+ * the message; the configured parsers return no other error except LF_ERR_NOMEM. Fields
+ * already set in ev (labels from the input) are kept; the parser adds its own (replacing an
+ * input label of the same name). A field the record lacks or that does not parse (a time in
+ * another format) is left as it was: time and level stay 0 = unknown.
  */
 #ifndef LF_AGENT_PARSER_H
 #define LF_AGENT_PARSER_H
@@ -37,19 +40,27 @@ extern "C" {
 /* A level name or number to LF_LEVEL_* (1..8), 0 if not recognised. Case-insensitive names:
  * emerg/emergency/panic/fatal, alert, crit/critical, err/error/eror, warn/warning, notice,
  * info/information/informational, debug/trace/dbg; single letters E W I D F (glog/klog);
- * syslog severities "0".."7" -> LF_LEVEL = severity + 1. */
+ * syslog severities "0".."7" -> LF_LEVEL = severity + 1; pino/bunyan numbers 10 20 (debug)
+ * 30 (info) 40 (warning) 50 (error) 60 (fatal). Surrounding white space is ignored. */
 int lf_level_parse(const char *s, size_t len);
 /* Guess the level from a free-text message: a leading or bracketed level word ("ERROR ...",
  * "[warn]", "<E>", "level=error", "\"level\":\"warn\"", klog "E0102 ..."). 0 if none found.
- * Looks only at the first 256 bytes. */
+ * Looks only at the first 256 bytes. Ordinary words in a sentence never count: a leading word
+ * only in upper case or followed by ':' (after timestamps and bracketed fields), anywhere else
+ * only in brackets or as a level= / "level": value (docs/AGENT-PARSERS.md). */
 int lf_level_detect(const char *msg, size_t len);
 
 /* Parse a timestamp. `format`: NULL or "" = auto (RFC 3339 / ISO 8601 with optional fraction
  * and zone; Unix seconds, milliseconds, microseconds or nanoseconds by magnitude, with optional
  * fraction); "rfc3339"; "unix"; "unix_ms"; "unix_us"; "unix_ns"; otherwise a strptime(3)
  * pattern (with %z honoured; no zone = UTC), optionally followed by ".%f" style fraction via the
- * conversion "%L" (milliseconds) or "%N" (nanoseconds). LF_ERR_INVALID if it does not parse. */
+ * conversion "%L" (milliseconds) or "%N" (nanoseconds); a pattern without a year takes the
+ * current one (or the last, not to land more than a day ahead). Times before 1970 or after
+ * 2262 (the int64 ns range) are LF_ERR_INVALID, as is anything that does not parse. */
 lf_err lf_parse_time(const char *s, size_t len, const char *format, int64_t *ns_out, lf_error *err);
+/* Whether lf_parse_time understands `format` (NULL/"" = auto, a name above, or a pattern with
+ * a conversion and at most one %L/%N): for validating configuration. */
+bool lf_time_format_valid(const char *format);
 
 /* ---------------- transport formats ---------------- */
 
@@ -92,14 +103,16 @@ typedef struct lf_parser_config {
     const char *pattern;     /* regex: PCRE2 pattern with named groups (?<name>...); the
                                 groups become message/time/level/labels */
     const char *time_key;    /* json/regex: field holding the time; "" = "time"/"ts"/"timestamp"
-                                for json, "time" for regex */
+                                /"@timestamp" for json, "time" for regex */
     const char *time_format; /* see lf_parse_time; "" = auto */
     const char *level_key;   /* json/regex: field holding the level; "" = "level"/"severity"/
                                 "lvl" for json, "level" for regex */
     const char *message_key; /* json/regex: field holding the message; "" = "message"/"msg"/
                                 "log" for json, "message" for regex; absent: the whole text */
-    bool keep_fields;        /* json/regex: other top-level scalar fields become labels (first
-                                20 in order; nested values are kept in the message) */
+    bool keep_fields;        /* json: other top-level scalar fields become labels (first 20 in
+                                order; nested values are kept in the message). regex: every
+                                other named group always becomes a label (naming it is the
+                                choice), so this is not consulted */
 } lf_parser_config;
 
 typedef struct lf_parser lf_parser;

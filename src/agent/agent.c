@@ -244,8 +244,11 @@ lf_err lf_agent_start(const lf_agent_config *cfg, lf_agent **out, lf_error *err)
         r->decl = &cfg->inputs[i];
         rc = start_runner(a, r, err);
     }
-    if (rc == LF_OK && cfg->ops_listen[0] != '\0')
-        rc = lf_agent_ops_start(cfg->ops_listen, ops_metrics, ops_health, a, &a->ops, err);
+    if (rc == LF_OK && cfg->ops_listen[0] != '\0' &&
+        (rc = lf_agent_ops_start(cfg->ops_listen, ops_metrics, ops_health, a, &a->ops, err)) ==
+            LF_OK)
+        lf_agent_log(LF_AGENT_LOG_INFO, "ops", "ops endpoint on %s port %u", cfg->ops_listen,
+                     (unsigned)lf_agent_ops_port(a->ops));
     if (rc != LF_OK) {
         lf_agent_stop(a, 0);
         return rc;

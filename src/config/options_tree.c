@@ -353,13 +353,16 @@ static lf_err apply_map(const apply_ctx *a, const lf_cfg_node *map, const char *
                                 o->type == LF_OPT_STRLIST ? "a list of strings"
                                 : o->type == LF_OPT_MAP   ? "a mapping of strings"
                                                           : "a single value");
-        } else if (v->kind == LF_CFG_MAP) {
-            rc = apply_map(a, v, name, err);
         } else {
+            /* The caller's handler sees the key first (the agent's `inputs:` is its own),
+             * then a mapping nobody claimed is a section of dotted names. */
             rc = LF_ERR_NOT_FOUND;
             if (a->unknown != NULL)
                 rc = a->unknown(a->unknown_ctx, name, v, &inner);
-            if (rc == LF_ERR_NOT_FOUND)
+            if (rc == LF_ERR_NOT_FOUND && v->kind == LF_CFG_MAP) {
+                if ((rc = apply_map(a, v, name, err)) != LF_OK)
+                    return rc;
+            } else if (rc == LF_ERR_NOT_FOUND)
                 return lf_error_set(err, LF_ERR_INVALID, "%s:%zu: unknown option '%s%s'", a->path,
                                     v->line, a->prefix, name);
             if (rc != LF_OK)

@@ -110,8 +110,9 @@ static const lf_option input_table[] = {
 #define F(field) offsetof(lf_agent_parser_decl, field)
 static const lf_option parser_table[] = {
     {"name", LF_OPT_STRING, "", 0, 0, NULL, F(name), "Name inputs refer to. Required."},
-    {"type", LF_OPT_ENUM, "", 0, 0, "json|regex|nginx_access|nginx_error|syslog|cri|docker|none",
-     F(type), "Parser kind. Required."},
+    {"type", LF_OPT_STRING, "", 0, 0, NULL, F(type),
+     "Parser kind: `json`, `regex`, `nginx_access`, `nginx_error`, `syslog`, `cri`, `docker` or "
+     "`none`. Required."},
     {"pattern", LF_OPT_STRING, "", 0, 0, NULL, F(pattern),
      "regex: PCRE2 pattern with named groups; groups `message`, `time`, `level` fill those "
      "fields, others become labels."},
@@ -275,6 +276,11 @@ static lf_err load_parser(load_ctx *l, const lf_cfg_node *node, size_t index,
         return lf_error_set(err, LF_ERR_INVALID,
                             "%s:%zu: %sname (1..64 of [A-Za-z0-9_.-]) and type are required",
                             l->path, node->line, prefix);
+    if (lf_parser_kind_from_name(p->type) < 0)
+        return lf_error_set(err, LF_ERR_INVALID,
+                            "%s:%zu: %stype: '%.64s' is not one of json, regex, nginx_access, "
+                            "nginx_error, syslog, cri, docker, none",
+                            l->path, node->line, prefix, p->type);
     /* Compile it now, so a bad regex is a config error, not a runtime surprise. */
     lf_parser_config pc = {.name = p->name,
                            .kind = (lf_parser_kind)lf_parser_kind_from_name(p->type),

@@ -136,7 +136,7 @@ static void test_status_table(void **state)
 
 static struct {
     char dir[64];
-    char buf_dir[PATH_MAX], dl_dir[PATH_MAX];
+    char buf_dir[128], dl_dir[128];
     lf_agent_buffer *buf;
     char api_key[LF_CREDENTIAL_GENERATED_MAX + 1];
     char secret[LF_CREDENTIAL_GENERATED_MAX + 1]; /* the key's secret part */
@@ -812,10 +812,19 @@ static void test_keep_alive_one_connection(void **state)
     int connections = m.connections;
     pthread_mutex_unlock(&m.lock);
     assert_int_equal(connections, 1);
+    /* An item appended while the shipper idles goes out on the same connection. */
+    append_item("keep-alive-late-item-01", "late", 4, 1);
+    uint64_t seven = 7;
+    wait_stats(s, shipped_at_least, &seven, "the late item");
+    wait_pending_zero();
     lf_agent_ship_stats st;
     lf_agent_ship_stats_get(s, &st);
     assert_int_equal(st.connections, 1);
     lf_agent_ship_stop(s, 0);
+    pthread_mutex_lock(&m.lock);
+    connections = m.connections;
+    pthread_mutex_unlock(&m.lock);
+    assert_int_equal(connections, 1);
 }
 
 static void test_stop_during_backoff(void **state)

@@ -25,7 +25,7 @@
 #include "logflux/native.h"
 #include "ship/ship_int.h"
 
-#define WAIT_POLL_MS  100  /* how often an idle shipper looks at the buffer */
+#define WAIT_POLL_MS  100  /* longest idle wait before looking at the stop flag */
 #define ACK_RETRY_MS  1000 /* pause after a failed ack before trying it again */
 #define ATTEMPT_LIMIT 4096 /* the backoff is at its cap long before; keeps the int bounded */
 
@@ -38,7 +38,7 @@ struct lf_agent_ship {
     bool thread_started;
     pthread_mutex_t lock; /* st, wake; and the sleeps' condition variable */
     pthread_cond_t cond;
-    bool wake;
+    bool wake;                   /* set by stop: ends a kickable sleep */
     _Atomic int64_t abort_at_ms; /* INT64_MAX while running */
     atomic_bool stopping;        /* leave once the buffer is empty */
     uint64_t pending_ack;        /* newest accepted id not yet acked; 0 = none (thread only) */
@@ -62,8 +62,9 @@ static uint64_t random_u64(void)
     return r;
 }
 
-/* Sleep up to ms, waking early on lf_agent_ship_kick (when `kickable`) or the abort instant.
- * false when the abort instant has come. */
+/* Sleep up to ms, waking early at the abort instant or, when `kickable`, at a stop request
+ * (an idle sleep: a stopping shipper goes to look whether the buffer is empty). false when
+ * the abort instant has come. */
 static bool sleep_for(lf_agent_ship *s, int64_t ms, bool kickable)
 {
     int64_t until = ship_mono_ms() + (ms > 0 ? ms : 0);
@@ -352,6 +353,19 @@ static item_outcome ship_item(lf_agent_ship *s, const lf_agent_buffer_item *it)
 
 /* ---------------- the thread ---------------- */
 
+/* Idle: the buffer wakes us on append. The wait is short so that a stop is seen soon without
+ * lf_agent_buffer_wake, which is sticky and belongs to the agent's shutdown (it would also
+ * release the appenders). Once the buffer was woken its waits return at once: then sleep
+ * instead of spinning. */
+static void wait_for_items(lf_agent_ship *s)
+{
+    int64_t t0 = ship_mono_ms();
+    lf_err rc = lf_agent_buffer_wait_items(s->buf, WAIT_POLL_MS, NULL);
+    int64_t spent = ship_mono_ms() - t0;
+    if (rc != LF_OK && spent < WAIT_POLL_MS / 2)
+        sleep_for(s, WAIT_POLL_MS - spent, true);
+}
+
 static void *ship_main(void *arg)
 {
     lf_agent_ship *s = arg;
@@ -371,7 +385,7 @@ static void *ship_main(void *arg)
         if (n == 0) {
             if (atomic_load(&s->stopping))
                 break; /* flushed */
-            sleep_for(s, WAIT_POLL_MS, true);
+            wait_for_items(s);
             continue;
         }
         for (size_t i = 0; i < n; i++) {
@@ -451,16 +465,6 @@ lf_err lf_agent_ship_start(lf_agent_buffer *buf, const lf_agent_ship_options *op
     s->thread_started = true;
     *out = s;
     return LF_OK;
-}
-
-void lf_agent_ship_kick(lf_agent_ship *s)
-{
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->wake = true;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
 }
 
 void lf_agent_ship_stop(lf_agent_ship *s, int64_t flush_timeout_ms)

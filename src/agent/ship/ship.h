@@ -108,9 +108,6 @@ lf_err lf_agent_ship_start(lf_agent_buffer *buf, const lf_agent_ship_options *op
  */
 void lf_agent_ship_stop(lf_agent_ship *s, int64_t flush_timeout_ms);
 
-/* Wake the thread now (items were appended); optional: it also polls. Thread-safe. */
-void lf_agent_ship_kick(lf_agent_ship *s);
-
 /* Thread-safe snapshot of the counters. */
 void lf_agent_ship_stats_get(lf_agent_ship *s, lf_agent_ship_stats *out);
 

@@ -1291,6 +1291,43 @@ static void test_cursor_old_format_and_quarantine(void **state)
     rm_rf(dir);
 }
 
+/*
+ * The checkpoint records a floor for the next id. Should the newest segment end below it
+ * (here: its last item cut away by hand after the checkpoint was written), appends must not
+ * continue that segment with a gap in its ids (the next open would cut them off as a torn
+ * tail): they start a new segment.
+ */
+static void test_next_id_floor(void **state)
+{
+    (void)state;
+    char dir[64], p[128];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(append_c(b, i, 40, "f", i == 1 ? "f2" : NULL, NULL), LF_OK);
+    snprintf(p, sizeof p, "%s/00000000000000000001.seg", dir);
+    off_t two = file_size(p);
+    assert_int_equal(append_n(b, 3, 40, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK); /* floor: next id 5 */
+    lf_agent_buffer_close(b);
+    assert_int_equal(truncate(p, two), 0); /* items 1..3 left */
+    b = open_buf(dir, NULL);
+    uint64_t id;
+    assert_int_equal(append_c(b, 9, 40, "f", "f5", &id), LF_OK);
+    assert_int_equal(id, 5);
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, NULL);
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    assert_int_equal(st.recovered_bytes_truncated, 0);
+    assert_int_equal(st.quarantined_segments, 0);
+    assert_int_equal(st.items_pending, 3);
+    assert_int_equal(count_files(dir, ".seg"), 2);
+    assert_cursor(b, "f", "f5");
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
 /* A failed checkpoint write stops a drop that would lose a cursor: nothing dropped, no item. */
 static void test_cursor_drop_fault(void **state)
 {
@@ -1667,6 +1704,7 @@ int main(void)
         cmocka_unit_test(test_cursor_newest_wins),
         cmocka_unit_test(test_cursor_drop_oldest),
         cmocka_unit_test(test_cursor_old_format_and_quarantine),
+        cmocka_unit_test(test_next_id_floor),
         cmocka_unit_test(test_cursor_drop_fault),
         cmocka_unit_test(test_cursor_crash_loop),
         cmocka_unit_test(test_wait_items),

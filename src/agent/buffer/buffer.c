@@ -749,6 +749,16 @@ static lf_err recover(lf_agent_buffer *b, lf_error *err)
     recount(b);
     if (rc != LF_OK)
         return rc;
+    /* Ids within a segment are consecutive. If next_id was raised past the newest segment
+     * (the checkpoint's floor, or the name of a segment we could not move away), that segment
+     * takes no more items: the next append starts one named next_id. */
+    if (b->active_fd >= 0) {
+        const segment *s = &b->segs[b->nsegs - 1];
+        if (s->items[s->n - 1].id + 1 != b->next_id) {
+            b->io->close(b->ctx, b->active_fd);
+            b->active_fd = -1;
+        }
+    }
     /* Fully acked segments go, once the checkpoint holds their cursors (and those of segments
      * quarantined above). If that write fails they simply stay: nothing pending is in them. */
     size_t k = acked_prefix(b, b->acked);

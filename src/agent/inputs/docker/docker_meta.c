@@ -76,6 +76,7 @@ void docker_meta_cache_free(docker_meta_cache *c)
         c->head = m->next;
         meta_free(m);
     }
+    c->last = NULL;
     c->n = 0;
 }
 
@@ -180,7 +181,7 @@ static bool meta_load(docker_meta_cache *c, docker_meta *m)
 
 docker_meta *docker_meta_get(docker_meta_cache *c, const char *id)
 {
-    docker_meta *m = c->head;
+    docker_meta *m = c->last && strcmp(c->last->id, id) == 0 ? c->last : c->head;
     while (m && strcmp(m->id, id) != 0)
         m = m->next;
     if (!m) {
@@ -193,6 +194,7 @@ docker_meta *docker_meta_get(docker_meta_cache *c, const char *id)
         c->head = m;
         c->n++;
     }
+    c->last = m;
     if (m->loaded || mono_ms() < m->retry_at_ms)
         return m;
     if (meta_load(c, m)) {

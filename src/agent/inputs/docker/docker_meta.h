@@ -36,6 +36,7 @@ typedef struct docker_meta_cache {
     const lf_strlist *label_patterns; /* borrowed */
     size_t max_labels;
     docker_meta *head;
+    docker_meta *last; /* the last one looked up: consecutive lines mostly share a container */
     size_t n;
     uint64_t read_errors;
 } docker_meta_cache;

@@ -25,8 +25,9 @@
 #include "logflux/native.h"
 #include "ship/ship_int.h"
 
-#define WAIT_POLL_MS  100  /* longest idle wait before looking at the stop flag */
-#define ACK_RETRY_MS  1000 /* pause after a failed ack before trying it again */
+#define WAIT_POLL_MS  100               /* longest idle wait before looking at the stop flag */
+#define ACK_RETRY_MS  1000              /* pause after a failed ack before trying it again */
+#define PEEK_BYTES    ((size_t)8 << 20) /* about this much body copied per peek */
 #define ATTEMPT_LIMIT 4096 /* the backoff is at its cap long before; keeps the int bounded */
 
 struct lf_agent_ship {
@@ -42,6 +43,7 @@ struct lf_agent_ship {
     _Atomic int64_t abort_at_ms; /* INT64_MAX while running */
     atomic_bool stopping;        /* leave once the buffer is empty */
     uint64_t pending_ack;        /* newest accepted id not yet acked; 0 = none (thread only) */
+    size_t last_body_len;        /* of the last item sent (thread only): sizes the next peek */
     lf_agent_ship_stats st;
 };
 
@@ -353,6 +355,18 @@ static item_outcome ship_item(lf_agent_ship *s, const lf_agent_buffer_item *it)
 
 /* ---------------- the thread ---------------- */
 
+/* Items per peek: peek_items, fewer when bodies are large, because peek copies every body
+ * into memory at once (a 32 MiB body times 16 is not what a small agent should hold). */
+static size_t peek_count(const lf_agent_ship *s)
+{
+    if (s->last_body_len == 0)
+        return 1; /* first look: learn the size */
+    size_t n = PEEK_BYTES / s->last_body_len;
+    if (n < 1)
+        n = 1;
+    return n < s->opt.peek_items ? n : s->opt.peek_items;
+}
+
 /* Idle: the buffer wakes us on append. The wait is short so that a stop is seen soon without
  * lf_agent_buffer_wake, which is sticky and belongs to the agent's shutdown (it would also
  * release the appenders). Once the buffer was woken its waits return at once: then sleep
@@ -377,7 +391,7 @@ static void *ship_main(void *arg)
         lf_agent_buffer_item *items = NULL;
         size_t n = 0;
         lf_error err = {0};
-        if (lf_agent_buffer_peek(s->buf, s->opt.peek_items, &items, &n, &err) != LF_OK) {
+        if (lf_agent_buffer_peek(s->buf, peek_count(s), &items, &n, &err) != LF_OK) {
             set_last_error(s, "buffer peek failed: %s", err.message);
             sleep_for(s, ACK_RETRY_MS, false);
             continue;
@@ -389,6 +403,7 @@ static void *ship_main(void *arg)
             continue;
         }
         for (size_t i = 0; i < n; i++) {
+            s->last_body_len = items[i].body_len;
             if (ship_item(s, &items[i]) != ITEM_DONE)
                 break;
             s->pending_ack = items[i].id;

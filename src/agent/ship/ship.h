@@ -62,7 +62,8 @@ typedef struct lf_agent_ship_options {
     int64_t max_retries;        /* retries of one item before it is dead-lettered; 0 = unlimited */
     int64_t connect_timeout_ms; /* 0 = 10 s */
     int64_t request_timeout_ms; /* whole request, upload included; 0 = 120 s */
-    size_t peek_items;          /* items read from the buffer at once; 0 = 16 */
+    size_t peek_items;          /* most items read from the buffer at once (fewer when bodies are
+                                   large: about 8 MiB of bodies per read); 0 = 16 */
 } lf_agent_ship_options;
 
 /* Counters since start; a consistent snapshot (one mutex). */

@@ -94,6 +94,8 @@ static void reply_too_long(socket_input *s, sock_conn *c)
 
 bool sock_conn_take_line(socket_input *s, sock_conn *c, const char **line, size_t *len)
 {
+    if (!c->in.data)
+        return false; /* nothing read yet */
     for (;;) {
         size_t avail = c->in.len - c->in_pos;
         const uint8_t *start = c->in.data + c->in_pos;

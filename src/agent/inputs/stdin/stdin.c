@@ -71,6 +71,8 @@ static int64_t now_ms(void)
 /* The next line (or piece, or final unterminated line) in the buffer, if any. */
 static bool take_line(stdin_input *s, lf_agent_event *ev)
 {
+    if (!s->buf.data)
+        return false; /* nothing read yet */
     size_t avail = s->buf.len - s->pos;
     const char *start = (const char *)s->buf.data + s->pos;
     const char *nl =

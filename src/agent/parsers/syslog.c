@@ -213,7 +213,8 @@ static bool parse_3164_time(const char **pp, const char *end, int64_t now, int64
             frac *= scale;
         }
         /* No year, no zone: UTC, in the latest year that is not more than a day ahead. */
-        int64_t year = lf_p_year_of(now), limit = now + 86400 * NS_PER_S;
+        const int64_t day = 86400 * NS_PER_S;
+        int64_t year = lf_p_year_of(now), limit = now > INT64_MAX - day ? INT64_MAX : now + day;
         bool found = false;
         for (int64_t y = year + 1; y >= year - 1 && !found; y--)
             found = lf_p_civil_to_ns(y, mo, d, hms[0], hms[1], hms[2], frac, 0, ts) && *ts <= limit;

@@ -265,7 +265,7 @@ static bool parse_strptime(const char *p, size_t n, const char *format, int64_t 
     for (int64_t y = year; y >= year - 1; y--) {
         if (lf_p_civil_to_ns(y, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac,
                              off, ns_out) &&
-            *ns_out <= now + 86400 * NS_PER_S)
+            *ns_out - 86400 * NS_PER_S <= now)
             return true;
     }
     return false;

@@ -118,11 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lf_err wr = lf_agent_buffer_wait_items(b, 0, NULL);
         if (wr != (st.items_pending > 0 ? LF_OK : LF_ERR_NOT_FOUND))
             abort();
-        wr = lf_agent_buffer_wait_space(b, 100, 0, NULL);
-        if (wr != LF_OK && wr != LF_ERR_NOT_FOUND)
-            abort();
         uint8_t body[100] = {0};
         static const char cursor[] = "fuzz-cursor";
+        wr = lf_agent_buffer_wait_space(b, sizeof body + sizeof cursor - 1, 0, NULL);
+        if (wr != LF_OK && wr != LF_ERR_NOT_FOUND)
+            abort();
         lf_agent_buffer_input in = {.app = "fuzz",
                                     .idempotency_key = "fuzz-key-0000000",
                                     .records = 1,

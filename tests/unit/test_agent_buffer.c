@@ -1462,6 +1462,7 @@ static void test_cursor_crash_loop(void **state)
         lf_agent_buffer_close(b);
     }
     assert_true(last > 100000);
+    print_message("cursor crash loop: last acknowledged cursor t%u\n", last);
     rm_rf(dir);
 }
 

@@ -1372,14 +1372,15 @@ static void test_cursor_drop_fault(void **state)
 /*
  * Crash loop for cursors: a child appends items of one source whose cursor is a running tag,
  * printing each acknowledged tag; odd rounds ack everything often (segments deleted, cursors
- * move into the checkpoint), even rounds run drop_oldest against a small bound. After SIGKILL
+ * move into the checkpoint), even rounds run drop_oldest against a 4 KiB bound. After SIGKILL
  * the newest cursor must be the last acknowledged tag or the one append that was in flight.
  */
 static void cursor_crash_child(const char *dir, int wfd, unsigned round)
 {
     lf_agent_buffer_options o = {.max_bytes = 64 << 20, .segment_bytes = 2048};
-    if (round % 2 == 0) {
-        o.max_bytes = 16384;
+    if (round % 2 == 0) { /* about 20 items fit: drops start early */
+        o.max_bytes = 4096;
+        o.segment_bytes = 1024;
         o.policy = LF_AGENT_BUFFER_DROP_OLDEST;
     }
     lf_agent_buffer *b = NULL;

@@ -68,7 +68,7 @@ static bool quoted(const char **p, const char *end, span *out)
 /* $time_local: "02/Jan/2024:15:04:05 +0100". */
 static bool parse_time_local(const char *s, size_t n, int64_t *ns)
 {
-    const char *p = s, *end = s + n;
+    const char *p = s;
     int d = 0, y = 0, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
     if (n != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' ||
         p[20] != ' ' || (p[21] != '+' && p[21] != '-'))
@@ -89,7 +89,6 @@ static bool parse_time_local(const char *s, size_t n, int64_t *ns)
         }
         *nums[i].out = v;
     }
-    (void)end;
     if (mo == 0 || oh > 23 || om > 59)
         return false;
     int64_t off = (p[21] == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);

@@ -13,6 +13,9 @@
  *     as delivered and its cursor is written as the checkpoint at once, so entries written
  *     while the agent is down before its first commit are not skipped by the next start.
  *
+ * An entry that cannot be read (sd-journal error, no memory) is retried at the next call,
+ * MAX_ENTRY_FAILURES times, then skipped and counted: one broken entry must not stop the input.
+ *
  * Waiting: sd_journal_wait in slices of at most WAIT_SLICE_MS so a stop request is seen
  * promptly; it also picks up new and rotated files (and vacuumed ones going away).
  */
@@ -26,7 +29,8 @@
 
 #include "journald_int.h"
 
-#define WAIT_SLICE_MS 200
+#define WAIT_SLICE_MS      200
+#define MAX_ENTRY_FAILURES 3
 
 typedef struct journald_input {
     lf_agent_input base;
@@ -43,6 +47,7 @@ typedef struct journald_input {
     char last[JOURNALD_CURSOR_MAX];      /* cursor of the last entry consumed; "" = none */
     char committed[JOURNALD_CURSOR_MAX]; /* what the checkpoint file holds */
     journald_entry entry;
+    unsigned entry_failures; /* consecutive failures to read the current entry */
     uint64_t n_read, n_skipped, n_resets;
 } journald_input;
 
@@ -285,8 +290,17 @@ static lf_err journald_next(lf_agent_input *base, lf_agent_event *ev, int timeou
             return sd_fail(err, "next", r);
         if (r > 0) {
             bool skipped = false;
-            if ((e = read_entry(in, ev, &skipped, err)) != LF_OK)
-                return e;
+            if ((e = read_entry(in, ev, &skipped, err)) != LF_OK) {
+                /* Try the same entry again at the next call (memory may come back); an entry
+                 * that keeps failing is skipped rather than stalling the input forever. */
+                lf_agent_event_reset(ev);
+                if (++in->entry_failures <= MAX_ENTRY_FAILURES) {
+                    in->have_current = true;
+                    return e;
+                }
+                skipped = true;
+            }
+            in->entry_failures = 0;
             if (!skipped) {
                 in->n_read++;
                 return LF_OK;

@@ -560,6 +560,7 @@ static void test_crash_window_restore(void **state)
     in = open_input("read_from_head: true\n");
     assert_int_equal(in->vt->restore(in, old.data, old.len, &err), LF_OK);
     assert_int_equal(in->vt->restore(in, (const uint8_t *)"s=zz", 4, &err), LF_ERR_INVALID);
+    assert_int_equal(in->vt->restore(in, (const uint8_t *)"", 0, &err), LF_OK);
     expect_std(in, &ev, 10);
     in->vt->destroy(in);
 

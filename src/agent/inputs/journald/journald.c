@@ -348,6 +348,8 @@ static lf_err journald_restore(lf_agent_input *base, const uint8_t *cursor, size
     journald_input *in = (journald_input *)base;
     if (in->positioned)
         return lf_error_set(err, LF_ERR_INVALID, "journald: restore after the first next()");
+    if (len == 0)
+        return LF_OK; /* no cursor stored: nothing to restore */
     journald_cursor_pos theirs, ours;
     if (!cursor || !journald_cursor_parse((const char *)cursor, len, &theirs))
         return lf_error_set(err, LF_ERR_INVALID, "journald: restore: not a journal cursor");

@@ -128,7 +128,9 @@ lf_err journald_create(const lf_agent_input_common *common, const void *config,
     const lf_journald_config *cfg = config;
     if (!common || !common->name || !common->state_dir || !cfg || !out)
         return lf_error_set(err, LF_ERR_INVALID, "journald: create: NULL argument");
-    if (strlen(common->name) >= sizeof((lf_agent_input *)0)->name || !common->name[0])
+    /* The name becomes a file name: the agent checks it too, but a '/' here would escape. */
+    if (strlen(common->name) >= sizeof((lf_agent_input *)0)->name || !common->name[0] ||
+        strchr(common->name, '/'))
         return lf_error_set(err, LF_ERR_INVALID, "journald: bad input name");
     if (cfg->max_entry_bytes == 0 || cfg->max_entry_bytes > LF_PAYLOAD_MAX_MESSAGE)
         return lf_error_set(err, LF_ERR_INVALID, "journald: max_entry_bytes out of range");

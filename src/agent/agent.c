@@ -244,11 +244,16 @@ lf_err lf_agent_start(const lf_agent_config *cfg, lf_agent **out, lf_error *err)
         r->decl = &cfg->inputs[i];
         rc = start_runner(a, r, err);
     }
-    if (rc == LF_OK && cfg->ops_listen[0] != '\0' &&
-        (rc = lf_agent_ops_start(cfg->ops_listen, ops_metrics, ops_health, a, &a->ops, err)) ==
-            LF_OK)
-        lf_agent_log(LF_AGENT_LOG_INFO, "ops", "ops endpoint on %s port %u", cfg->ops_listen,
-                     (unsigned)lf_agent_ops_port(a->ops));
+    if (rc == LF_OK && cfg->ops_listen[0] != '\0') {
+        lf_agent_ops_options oo = {.listen = cfg->ops_listen,
+                                   .allow_non_loopback = cfg->ops_allow_non_loopback,
+                                   .metrics = ops_metrics,
+                                   .health = ops_health,
+                                   .ctx = a};
+        if ((rc = lf_agent_ops_start_opts(&oo, &a->ops, err)) == LF_OK)
+            lf_agent_log(LF_AGENT_LOG_INFO, "ops", "ops endpoint on %s port %u", cfg->ops_listen,
+                         (unsigned)lf_agent_ops_port(a->ops));
+    }
     if (rc != LF_OK) {
         lf_agent_stop(a, 0);
         return rc;
@@ -341,7 +346,7 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
             "can replay).",
             "counter", a, PSTAT(lost_at_stop));
     lf_agent_metric_help(out, "logflux_agent_seal_seconds_total", "counter",
-                         "Time spent encoding and sealing records.");
+                         "Time spent compressing and sealing blocks.");
     lf_agent_metric_help(out, "logflux_agent_blocked_seconds_total", "counter",
                          "Time inputs waited for buffer space (policy block).");
     lf_agent_metric_help(out, "logflux_agent_input_blocked", "gauge",

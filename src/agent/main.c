@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "agent.h"
 #include "config/agent_config.h"
 #include "ops/log.h"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* libcurl's global state must exist before any thread uses it (the shipper). */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     lf_agent *agent = NULL;
     if (lf_agent_start(cfg, &agent, &err) != LF_OK) {
         lf_agent_log(LF_AGENT_LOG_ERROR, "agent", "cannot start: %s", err.message);
@@ -155,5 +159,6 @@ int main(int argc, char **argv)
     lf_agent_log_flush();
     lf_agent_config_free(cfg);
     free(cfg);
+    curl_global_cleanup();
     return exit_code;
 }

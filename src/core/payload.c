@@ -177,8 +177,27 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 
 static void put(enc *e, const void *data, size_t len)
 {
-    if (e->rc == LF_OK && lf_buf_append(e->out, data, len) != LF_OK)
+    lf_buf *b = e->out;
+    /* Most pieces are a few bytes and fit: copy without the call (the agent encodes every
+     * record through here). */
+    if (e->rc == LF_OK && b->cap - b->len >= len && len > 0) {
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        return;
+    }
+    if (e->rc == LF_OK && lf_buf_append(b, data, len) != LF_OK)
         e->rc = lf_error_set(e->err, LF_ERR_NOMEM, "payload: out of memory while encoding");
+}
+
+/* True when none of the 8 bytes of w needs a look: no control byte, '"', '\\' or non-ASCII.
+ * (Word-at-a-time test; a false "needs a look" only sends the bytes down the exact path.) */
+static inline bool plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t bad = (w & highs) | ((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) |
+                   ((b - ones) & ~b & highs);
+    return bad == 0;
 }
 
 static void put_str_raw(enc *e, const char *s, size_t len)
@@ -188,6 +207,16 @@ static void put_str_raw(enc *e, const char *s, size_t len)
     put(e, "\"", 1);
     size_t run = 0, i = 0;
     while (i < len && e->rc == LF_OK) {
+        /* Log text is mostly plain ASCII: skip it eight bytes at a time. */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if (!plain8(w))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char c = u[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             i++;

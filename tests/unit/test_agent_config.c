@@ -139,9 +139,14 @@ static void test_mistakes_named(void **state)
         {"endpoint: https://x\ntenant: acme\napi_key: k\npublic_key_file: /k\n"
          "inputs:\n  - {type: tail, paths: [/x]}\n",
          "inputs[0]: no app"},
-        {HEAD "buffer: {max_bytes: 1MiB, segment_bytes: 2MiB}\ninputs:\n  - {type: tail, "
+        {HEAD "buffer: {max_bytes: 16MiB, segment_bytes: 32MiB}\ninputs:\n  - {type: tail, "
               "paths: [/x]}\n",
          "segment_bytes must not exceed"},
+        {HEAD "buffer: {max_bytes: 6MiB}\ninputs:\n  - {type: tail, paths: [/x]}\n",
+         "at least twice batch.max_bytes"},
+        {HEAD "ops: {listen: '0.0.0.0:2020'}\ninputs:\n  - {type: tail, paths: [/x]}\n",
+         "set ops.allow_non_loopback: true"},
+        {HEAD "ops: {listen: 'nowhere'}\ninputs:\n  - {type: tail, paths: [/x]}\n", "ops.listen:"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         lf_agent_config cfg;

@@ -75,6 +75,7 @@ typedef struct lf_agent_config {
     uint64_t dead_letter_max_bytes;
     int64_t shutdown_flush_ms;
     char *ops_listen;
+    bool ops_allow_non_loopback;
     char *log_level;
     char *log_format;
 

@@ -5,9 +5,18 @@
 #include <string.h>
 
 #include "input.h"
+#include "inputs/docker/docker_input.h"
+#include "inputs/file/file_input.h"
+#include "inputs/journald/journald_input.h"
+#include "inputs/kubernetes/kubernetes_input.h"
+#include "inputs/socket/socket.h"
+#include "inputs/stdin/stdin.h"
+#include "inputs/syslog/syslog.h"
 
 const lf_agent_input_type *const lf_agent_input_types[] = {
-    NULL,
+    &lf_agent_input_type_tail,       &lf_agent_input_type_nginx,    &lf_agent_input_type_docker,
+    &lf_agent_input_type_kubernetes, &lf_agent_input_type_journald, &lf_agent_input_type_syslog,
+    &lf_agent_input_type_socket,     &lf_agent_input_type_stdin,    NULL,
 };
 
 const lf_agent_input_type *lf_agent_input_type_find(const char *type)

@@ -58,7 +58,7 @@ typedef struct lf_agent_pipeline_stats {
     atomic_uint_fast64_t truncated;      /* messages cut at 1 MiB */
     atomic_uint_fast64_t batches;        /* bodies appended */
     atomic_uint_fast64_t sealed_bytes;   /* their size */
-    atomic_uint_fast64_t seal_ns;        /* time spent encoding + sealing */
+    atomic_uint_fast64_t seal_ns;        /* time spent compressing + sealing blocks */
     atomic_uint_fast64_t blocked_ms;     /* time waiting for buffer space (policy block) */
     atomic_uint_fast64_t input_errors;   /* next() failures */
     atomic_uint_fast64_t append_errors;  /* buffer I/O failures (retried) */
@@ -81,7 +81,8 @@ void lf_agent_pipeline_free(lf_agent_pipeline *p);
 
 /* Exposed for tests and the bench: turn one event into its schema 2.0 JSON (appended to out)
  * as the pipeline does — parser, level, time window, labels, UTF-8 repair. now_ns = the
- * read time. */
+ * clock the time window is checked against (an event without a time gets the precise
+ * current time). */
 lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_t now_ns,
                                 lf_buf *out, int64_t *ts_out, lf_error *err);
 /* Feed one event, sealing and appending when the batch is full (what run() does per record;

@@ -62,6 +62,7 @@ static lf_err tail_next(lf_agent_input *in, lf_agent_event *ev, int timeout_ms, 
         return e;
     ev->message = (const char *)rec.data;
     ev->message_len = rec.len;
+    ev->ts_ns = rec.read_time_ns; /* a parser that finds the record's own time replaces it */
     lf_agent_event_set_source(ev, rec.path, strlen(rec.path));
     e = lf_tail_pending_note(&ti->fi.pending, &rec.position, err);
     if (e == LF_OK)

@@ -132,10 +132,12 @@ lf_err lf_tail_next(lf_tail *t, lf_tail_record *rec, int timeout_ms, lf_error *e
 {
     if (!t || !rec)
         return lf_error_set(err, LF_ERR_INVALID, "tail: next: NULL argument");
-    int64_t deadline = tail_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t now = tail_now_ms();
+    int64_t deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
     bool woke = false;
-    for (;;) {
-        int64_t now = tail_now_ms();
+    for (bool first = true;; first = false) {
+        if (!first)
+            now = tail_now_ms();
         if (!t->first_scan_done || woke || now >= t->next_scan_ms) {
             tail_poll_check_all(t);
             lf_err e = tail_poll_scan(t, err);

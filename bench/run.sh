@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One command for the benchmarks: builds a Release tree and runs each benchmark beside its
 # reference, measured in the same run, and prints ratios.
-#   bench/run.sh [all|crypto|ingest|decrypt] [SECONDS_PER_FIGURE]   (defaults: all, 2)
+#   bench/run.sh [all|crypto|ingest|decrypt|agent] [SECONDS_PER_FIGURE]   (defaults: all, 2)
 # decrypt: the CLI read path over cached rows (open + zstd + decode + filter) beside
 #          `openssl speed -evp aes-256-gcm` at 16 KiB, one core.
 # crypto: seal/open beside `openssl speed -evp aes-256-gcm` (256 B and 16 KiB).
 # ingest: logfluxd on loopback (TLS, fresh data directory) beside a discard server on the
 #         same HTTP layer, at increasing concurrency.
+# agent:  logflux-agent tailing 200-byte lines to a local logfluxd beside `zstd -1`
+#         (bench/agent.sh; LF_AGENT_BENCH_LINES, default 1,000,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -51,4 +53,9 @@ if [ "$what" = all ] || [ "$what" = decrypt ]; then
     ossl_16k=$(openssl speed -mr -seconds "$secs" -bytes 16384 -evp aes-256-gcm 2>/dev/null |
         awk -F: '/^\+F:/ {print $4}')
     build/bench/bench/bench_decrypt --seconds "$secs" --openssl-16k "$ossl_16k"
+fi
+
+if [ "$what" = all ] || [ "$what" = agent ]; then
+    echo "== agent: tail -> seal -> disk buffer -> ship to logfluxd on 127.0.0.1 (TLS)"
+    bench/agent.sh build/bench "${LF_AGENT_BENCH_LINES:-1000000}"
 fi

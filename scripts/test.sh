@@ -4,7 +4,8 @@
 #   2. clang-format check
 #   3. gcc build with -Wall -Wextra -Werror, all tests (unit, vectors, Node.js interop, symbol check)
 #   4. the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
-#   5. every libFuzzer target for a fixed time (FUZZ_SECONDS, default 20) from its seed corpus
+#   5. every libFuzzer target for a fixed time (FUZZ_SECONDS, default 20) from its seed corpus,
+#      one per core at a time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,24 +37,38 @@ step "fuzz targets (${fuzz_seconds}s each)"
 CC=clang cmake -S . -B build/ci-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLF_FUZZ=ON -DLF_TESTS=OFF \
     >/dev/null
 cmake --build build/ci-fuzz -j"$jobs"
-fuzz_failed=0
-fuzz_passed=0
-for target in build/ci-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$target" ] || continue
+# One target per core at a time; each writes its verdict to a file read at the end.
+results=$(mktemp -d)
+fuzz_one() {
+    local target=$1 name work
     name=$(basename "$target")
     work=$(mktemp -d)
     [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$work/"
     if "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
-        echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work.log" | tail -1 | tr -d '#') runs)"
-        fuzz_passed=$((fuzz_passed + 1))
+        echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$work.log" | tail -1 | tr -d '#') runs)" \
+            >"$results/$name.ok"
     else
-        echo "fuzz $name: FAILED"
-        tail -n 40 "$work.log"
-        fuzz_failed=$((fuzz_failed + 1))
+        { echo "fuzz $name: FAILED"; tail -n 40 "$work.log"; } >"$results/$name.failed"
     fi
     rm -rf "$work" "$work.log"
+}
+running=0
+for target in build/ci-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$target" ] || continue
+    fuzz_one "$target" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
 done
+wait
+cat "$results"/*.ok 2>/dev/null || true
+cat "$results"/*.failed 2>/dev/null || true
+fuzz_passed=$(find "$results" -name '*.ok' | wc -l)
+fuzz_failed=$(find "$results" -name '*.failed' | wc -l)
+rm -rf "$results"
 echo "fuzz: $fuzz_passed passed, $fuzz_failed failed"
 [ "$fuzz_failed" -eq 0 ]
 step "all green"

@@ -312,6 +312,63 @@ static void counter(lf_buf *out, const char *name, const char *help, const char 
 
 #define PSTAT(f) offsetof(lf_agent_pipeline_stats, f)
 
+/* The inputs' own counters, one sample line each. Two inputs of one type write the same
+ * metric names, and the exposition format wants each metric's samples together under one
+ * TYPE line: so collect every input's lines, then emit them grouped by name (in order of first
+ * appearance), typed counter for *_total and gauge otherwise. */
+static void write_input_metrics(lf_agent *a, lf_buf *out)
+{
+    lf_buf all = LF_BUF_INIT;
+    for (size_t i = 0; i < a->n_runners; i++)
+        if (a->runners[i].input && a->runners[i].input->vt->write_metrics)
+            a->runners[i].input->vt->write_metrics(a->runners[i].input, &all);
+    typedef struct line {
+        const char *p;
+        size_t len, name_len;
+        bool done;
+    } line;
+    size_t n = 0, cap = 0;
+    line *lines = NULL;
+    for (size_t off = 0; off < all.len;) {
+        const char *p = (const char *)all.data + off;
+        const char *nl = memchr(p, '\n', all.len - off);
+        size_t len = nl ? (size_t)(nl - p) + 1 : all.len - off;
+        off += len;
+        if (len < 2 || p[0] == '#')
+            continue; /* inputs write samples only; stray comments are dropped */
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 64;
+            line *g = realloc(lines, c * sizeof *g);
+            if (g == NULL)
+                break;
+            lines = g;
+            cap = c;
+        }
+        size_t name_len = strcspn(p, "{ ");
+        lines[n++] = (line){p, len, name_len > len ? len : name_len, false};
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lines[i].done)
+            continue;
+        char name[160];
+        size_t nl = lines[i].name_len < sizeof name - 1 ? lines[i].name_len : sizeof name - 1;
+        memcpy(name, lines[i].p, nl);
+        name[nl] = '\0';
+        bool counter = nl > 6 && strcmp(name + nl - 6, "_total") == 0;
+        lf_buf_printf(out, "# TYPE %s %s\n", name, counter ? "counter" : "gauge");
+        for (size_t j = i; j < n; j++)
+            if (!lines[j].done && lines[j].name_len == lines[i].name_len &&
+                memcmp(lines[j].p, lines[i].p, lines[i].name_len) == 0) {
+                lf_buf_append(out, lines[j].p, lines[j].len);
+                if (lines[j].p[lines[j].len - 1] != '\n')
+                    lf_buf_append(out, "\n", 1);
+                lines[j].done = true;
+            }
+    }
+    free(lines);
+    lf_buf_free(&all);
+}
+
 void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
 {
     lf_agent_metric_help(out, "logflux_agent_start_time_seconds", "gauge",
@@ -345,28 +402,39 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
             "Records read but not made durable when stopping (re-read on start where the input "
             "can replay).",
             "counter", a, PSTAT(lost_at_stop));
-    lf_agent_metric_help(out, "logflux_agent_seal_seconds_total", "counter",
-                         "Time spent compressing and sealing blocks.");
-    lf_agent_metric_help(out, "logflux_agent_blocked_seconds_total", "counter",
-                         "Time inputs waited for buffer space (policy block).");
+    struct {
+        const char *name, *type, *help;
+        size_t field;
+        double scale; /* 0 = boolean gauge */
+    } timed[] = {
+        {"logflux_agent_seal_seconds_total", "counter",
+         "Time spent compressing and sealing blocks.", PSTAT(seal_ns), 1e9},
+        {"logflux_agent_blocked_seconds_total", "counter",
+         "Time inputs waited for buffer space (policy block).", PSTAT(blocked_ms), 1e3},
+    };
+    for (size_t k = 0; k < sizeof timed / sizeof *timed; k++) {
+        lf_agent_metric_help(out, timed[k].name, timed[k].type, timed[k].help);
+        for (size_t i = 0; i < a->n_runners; i++) {
+            runner *r = &a->runners[i];
+            if (r->pipeline == NULL)
+                continue;
+            lf_agent_pipeline_stats *s = lf_agent_pipeline_stats_of(r->pipeline);
+            uint64_t v = atomic_load((atomic_uint_fast64_t *)((char *)s + timed[k].field));
+            const char *labels[] = {"input", r->decl->name, "type", r->decl->type, NULL};
+            lf_agent_metric_f64(out, timed[k].name, labels, (double)v / timed[k].scale);
+        }
+    }
     lf_agent_metric_help(out, "logflux_agent_input_blocked", "gauge",
                          "1 while the input waits for buffer space.");
     for (size_t i = 0; i < a->n_runners; i++) {
         runner *r = &a->runners[i];
         if (r->pipeline == NULL)
             continue;
-        lf_agent_pipeline_stats *s = lf_agent_pipeline_stats_of(r->pipeline);
         const char *labels[] = {"input", r->decl->name, "type", r->decl->type, NULL};
-        lf_agent_metric_f64(out, "logflux_agent_seal_seconds_total", labels,
-                            (double)atomic_load(&s->seal_ns) / 1e9);
-        lf_agent_metric_f64(out, "logflux_agent_blocked_seconds_total", labels,
-                            (double)atomic_load(&s->blocked_ms) / 1e3);
         lf_agent_metric_u64(out, "logflux_agent_input_blocked", labels,
-                            atomic_load(&s->blocked) ? 1 : 0);
+                            atomic_load(&lf_agent_pipeline_stats_of(r->pipeline)->blocked) ? 1 : 0);
     }
-    for (size_t i = 0; i < a->n_runners; i++)
-        if (a->runners[i].input && a->runners[i].input->vt->write_metrics)
-            a->runners[i].input->vt->write_metrics(a->runners[i].input, out);
+    write_input_metrics(a, out);
     lf_agent_buffer_stats bs;
     lf_agent_buffer_stats_get(a->buffer, &bs);
     struct {

@@ -16,7 +16,10 @@ inputs:
     name: app
     paths: ['$LOGS/*.log', '$LOGS/*.log.[0-9]']
     read_from_head: true
-    labels: {team: core}"
+    labels: {team: core}
+  - type: tail
+    name: idle
+    paths: ['$LOGS/none/*.log']"
 check "check-config accepts it" "$LOGFLUX_AGENT" --check-config "$WORK/agent.yaml"
 agent_start || exit 1
 
@@ -72,6 +75,30 @@ PY
 [ "$(metric logflux_agent_ship_records_total)" -ge "$N" ] 2>/dev/null ||
     [ "$(metric logflux_agent_ship_records_shipped_total)" -ge "$N" ] && ok ||
     bad "ship metric: $(curl -s "$OPS_URL/metrics" | grep -i ship | head -5)"
+# The exposition format: one TYPE line per metric, each metric's samples together (two inputs
+# of one type write the same names).
+curl -s "$OPS_URL/metrics" >"$WORK/metrics.txt"
+python3 - "$WORK/metrics.txt" <<'PY' && ok || bad "metrics exposition format"
+import re, sys
+seen, typed, last = set(), set(), None
+for l in open(sys.argv[1]):
+    if l.startswith("# TYPE"):
+        n = l.split()[2]
+        assert n not in typed, "second TYPE for " + n
+        typed.add(n)
+        continue
+    if l.startswith("#") or not l.strip():
+        continue
+    m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$', l.rstrip("\n"))
+    assert m, "bad sample line: " + l
+    float(m.group(3))
+    if m.group(1) != last:
+        assert m.group(1) not in seen, "samples of %s not together" % m.group(1)
+        seen.add(m.group(1))
+        last = m.group(1)
+assert seen <= typed, "untyped: %s" % sorted(seen - typed)
+assert 'logflux_agent_tail_records_total{input="idle"} 0' in open(sys.argv[1]).read()
+PY
 code=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "$OPS_URL/health")
 [ "$code" = 200 ] && grep -q '"status":"ok"' "$WORK/health.json" && ok || bad "health: $code $(cat "$WORK/health.json")"
 cat "$WORK"/agent.*.log | grep -q -F "$MARK" && bad "record content in the agent's own log" || ok

@@ -185,3 +185,52 @@ with open(path, "a", buffering=1) as f:
             time.sleep(0.02)
 PY
 }
+
+# query_rows OUT [SINCE]: every stored record of app web, decrypted by the CLI, one JSON object a
+# line (ts, level, source, message, attributes, ...) into OUT. SINCE defaults to 2d, so records
+# whose own time lies hours back are included.
+query_rows() {
+    "$LOGFLUX" query --since "${2:-2d}" --app web -o json --limit 10000000 >"$1" 2>"$WORK/query.err"
+}
+
+# wait_marker_rows MARK N [SECS]: waits until N distinct stored messages contain MARK
+# (searching 2 days back); the rows are left in $WORK/rows.json.
+wait_marker_rows() {
+    local mark=$1 want=$2 secs=${3:-60} i have=0
+    for i in $(seq $((secs * 2))); do
+        query_rows "$WORK/rows.json"
+        have=$(python3 -c '
+import json, sys
+rows = (json.loads(l) for l in open(sys.argv[1]) if l.strip())
+print(len({r["message"] for r in rows if sys.argv[2] in r["message"]}))' "$WORK/rows.json" "$mark")
+        [ "$have" -ge "$want" ] && return 0
+        sleep 0.5
+    done
+    echo "only $have of $want records with $mark stored after ${secs}s" >&2
+    return 1
+}
+
+# agent_wait_restart N [SECS]: waits until the current agent log shows its Nth ops endpoint (a
+# SIGHUP reload restarts it on a new port), then points OPS_URL at the newest one.
+agent_wait_restart() {
+    local want=$1 secs=${2:-30} i n=0 port
+    for i in $(seq $((secs * 10))); do
+        n=$(grep -c 'ops endpoint on .* port [0-9]' "$AGENT_LOG")
+        [ "$n" -ge "$want" ] && break
+        sleep 0.1
+    done
+    [ "$n" -ge "$want" ] || { echo "agent did not restart ($n ops endpoint lines)" >&2; return 1; }
+    port=$(sed -n 's/.*ops endpoint on .* port \([0-9]*\).*/\1/p' "$AGENT_LOG" | tail -1)
+    OPS_URL="http://127.0.0.1:$port"
+}
+
+# wait_log PATTERN [SECS]: waits until the current agent log has a line matching PATTERN (grep -E).
+wait_log() {
+    local pattern=$1 secs=${2:-30} i
+    for i in $(seq $((secs * 10))); do
+        grep -q -E "$pattern" "$AGENT_LOG" && return 0
+        sleep 0.1
+    done
+    echo "no log line matching '$pattern' after ${secs}s" >&2
+    return 1
+}

@@ -17,6 +17,9 @@
 
 #define MAX_DEPTH    32
 #define MAX_NAME_LEN 512
+/* Keys of one mapping. Duplicates are found by a linear scan (quadratic in the keys of a
+ * mapping): without a bound a 750 KB file of distinct keys took minutes to be refused. */
+#define MAX_MAP_KEYS 1024
 
 void lf_cfg_free(lf_cfg_node *node)
 {
@@ -146,6 +149,12 @@ static lf_err read_node(tree_reader *r, yaml_event_t *ev, int depth, lf_cfg_node
         char *key = NULL;
         if (is_map) {
             size_t kline = e.start_mark.line + 1;
+            if (node->n >= MAX_MAP_KEYS) {
+                yaml_event_delete(&e);
+                rc = lf_error_set(err, LF_ERR_INVALID, "%s:%zu: more than %d keys in one mapping",
+                                  r->name, kline, MAX_MAP_KEYS);
+                break;
+            }
             if (e.type != YAML_SCALAR_EVENT || e.data.scalar.length == 0 ||
                 e.data.scalar.length >= MAX_NAME_LEN) {
                 yaml_event_delete(&e);

@@ -17,6 +17,8 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1685,6 +1687,268 @@ static void test_threads_waiting(void **state)
     rm_rf(dir);
 }
 
+/* ---- what the shipper holds: drop_oldest accounting stays exact ---- */
+
+static uint64_t rec_of(uint64_t id) /* records of append_n(id - 1) */
+{
+    return (id - 1) % 7 + 1;
+}
+
+static lf_agent_buffer_stats stats_of(lf_agent_buffer *b)
+{
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(b, &st);
+    return st;
+}
+
+/*
+ * One item per segment (220-byte items, 256-byte segments), 16 fit in 4096 bytes. The shipper's
+ * copies are deleted under it in every state: in flight then delivered, merely peeked (skipped,
+ * counted once), delivered but not yet acked, in flight then abandoned. At the end delivered +
+ * dropped + pending == appended, record for record.
+ */
+static void test_inflight_drop_exact(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {
+        .max_bytes = 4096, .segment_bytes = 256, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    uint64_t id = 0, total_records = 0, delivered_records = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        assert_int_equal(append_n(b, i, 150, &id), LF_OK);
+        total_records += rec_of(id);
+    }
+    assert_int_equal(stats_of(b).items_pending, 16);
+    assert_int_equal(stats_of(b).dropped_items, 0);
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 8, &it, &n, NULL), LF_OK);
+    assert_int_equal(n, 8);
+    lf_agent_buffer_items_free(it, n);
+
+    /* bad calls */
+    lf_error e = {0};
+    assert_int_equal(lf_agent_buffer_send_begin(b, 0, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 17, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_SENT, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_send_begin(NULL, 1, &e), LF_ERR_INVALID);
+
+    /* item 1 in flight; six appends delete items 1..6: 1 is not counted, 2..6 are */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, &e), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, &e), LF_OK);          /* again: still ours */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 2, &e), LF_ERR_INVALID); /* one at a time */
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, (lf_agent_buffer_send_outcome)7, &e),
+                     LF_ERR_INVALID);
+    for (unsigned i = 16; i < 22; i++) {
+        assert_int_equal(append_n(b, i, 150, &id), LF_OK);
+        total_records += rec_of(id);
+    }
+    lf_agent_buffer_stats st = stats_of(b);
+    assert_int_equal(st.dropped_items, 5);
+    assert_int_equal(st.dropped_records, rec_of(2) + rec_of(3) + rec_of(4) + rec_of(5) + rec_of(6));
+    assert_int_equal(st.items_pending, 16);
+    /* the server took it: delivered, never dropped; its ack is harmless though its segment
+     * is gone */
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_SENT, &e), LF_OK);
+    delivered_records += rec_of(1);
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_SENT, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, &e), LF_OK);
+    assert_int_equal(stats_of(b).dropped_items, 5);
+    /* the peeked copies of 2..6 were dropped and counted: never to be sent */
+    for (uint64_t k = 2; k <= 6; k++)
+        assert_int_equal(lf_agent_buffer_send_begin(b, k, &e), LF_ERR_NOT_FOUND);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, &e), LF_ERR_NOT_FOUND); /* acked */
+
+    /* 7 delivered, its ack not yet written, then its segment dropped: not counted */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 7, &e), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_end(b, 7, LF_AGENT_BUFFER_SENT, &e), LF_OK);
+    delivered_records += rec_of(7);
+    assert_int_equal(append_n(b, 22, 150, &id), LF_OK);
+    total_records += rec_of(id);
+    assert_int_equal(stats_of(b).dropped_items, 5);
+    /* 8 in flight, dropped, then given up (stop): counted when abandoned, not before */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 8, &e), LF_OK);
+    assert_int_equal(append_n(b, 23, 150, &id), LF_OK);
+    total_records += rec_of(id);
+    assert_int_equal(stats_of(b).dropped_items, 5);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 8, &e), LF_OK); /* a retry may go ahead */
+    assert_int_equal(lf_agent_buffer_send_end(b, 8, LF_AGENT_BUFFER_ABANDONED, &e), LF_OK);
+    st = stats_of(b);
+    assert_int_equal(st.dropped_items, 6);
+    assert_int_equal(st.dropped_records,
+                     rec_of(2) + rec_of(3) + rec_of(4) + rec_of(5) + rec_of(6) + rec_of(8));
+    assert_int_equal(lf_agent_buffer_send_begin(b, 8, &e), LF_ERR_NOT_FOUND);
+    /* 9 in flight and abandoned while its segment is still there: pending, not dropped */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 9, &e), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_end(b, 9, LF_AGENT_BUFFER_ABANDONED, &e), LF_OK);
+    assert_int_equal(stats_of(b).dropped_items, 6);
+    assert_int_equal(lf_agent_buffer_ack(b, 7, &e), LF_OK);
+
+    st = stats_of(b);
+    assert_int_equal(st.items_pending, 16);
+    assert_int_equal(delivered_records + st.dropped_records + st.records_pending, total_records);
+    assert_int_equal(2 + st.dropped_items + st.items_pending, id);
+    assert_int_equal(lf_agent_buffer_peek(b, 100, &it, &n, NULL), LF_OK);
+    assert_int_equal(n, 16);
+    assert_int_equal(it[0].id, 9);
+    assert_int_equal(it[n - 1].id, id);
+    lf_agent_buffer_items_free(it, n);
+    /* counts are per process; what is on disk is unchanged by a restart */
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    st = stats_of(b);
+    assert_int_equal(st.dropped_items, 0);
+    assert_int_equal(st.items_pending, 16);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 8, &e), LF_ERR_NOT_FOUND);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 9, &e), LF_OK);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* The block policy never drops: a claimed item at the bound stays, nothing is counted. */
+static void test_inflight_block_policy(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {.max_bytes = 4096, .segment_bytes = 256};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    unsigned appended = 0;
+    lf_err rc;
+    assert_int_equal(append_n(b, appended++, 150, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, NULL), LF_OK);
+    while ((rc = append_n(b, appended, 150, NULL)) == LF_OK)
+        appended++;
+    assert_int_equal(rc, LF_ERR_FULL);
+    assert_int_equal(appended, 16);
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_ABANDONED, NULL), LF_OK);
+    lf_agent_buffer_stats st = stats_of(b);
+    assert_int_equal(st.dropped_items, 0);
+    assert_int_equal(st.items_pending, 16);
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_SENT, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK);
+    assert_int_equal(append_n(b, appended, 150, NULL), LF_OK);
+    assert_int_equal(stats_of(b).dropped_items, 0);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/*
+ * An appender overflowing a drop_oldest buffer against a shipper that peeks batches, claims
+ * each copy, sometimes yields mid-send, delivers most and abandons some (retried later). Once
+ * drained, every id was delivered at most once, and the records never delivered are exactly
+ * dropped_records.
+ */
+#define RACE_ITEMS 3000
+
+typedef struct race {
+    lf_agent_buffer *b;
+    atomic_bool done;
+    uint8_t delivered[RACE_ITEMS + 1]; /* times each id was delivered */
+    uint64_t delivered_records;
+    atomic_int failure; /* line of the first failed check, 0 = none */
+} race;
+
+static void *race_appender(void *arg)
+{
+    race *r = arg;
+    for (unsigned i = 0; i < RACE_ITEMS; i++) {
+        uint64_t id;
+        if (append_n(r->b, i, 150, &id) != LF_OK || id != i + 1) {
+            atomic_store(&r->failure, __LINE__);
+            break;
+        }
+    }
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+static void *race_shipper(void *arg)
+{
+    race *r = arg;
+    uint32_t rnd = 12345;
+    for (int round = 0; round < 1000000 && atomic_load(&r->failure) == 0; round++) {
+        bool finished = atomic_load(&r->done);
+        lf_agent_buffer_item *it;
+        size_t n;
+        if (lf_agent_buffer_peek(r->b, 8, &it, &n, NULL) != LF_OK) {
+            atomic_store(&r->failure, __LINE__);
+            break;
+        }
+        if (n == 0 && finished)
+            break;
+        uint64_t ack = 0;
+        for (size_t i = 0; i < n; i++) {
+            lf_err rc = lf_agent_buffer_send_begin(r->b, it[i].id, NULL);
+            if (rc == LF_ERR_NOT_FOUND)
+                continue; /* dropped since the peek: counted there */
+            if (rc != LF_OK) {
+                atomic_store(&r->failure, __LINE__);
+                break;
+            }
+            rnd = rnd * 1103515245u + 12345u;
+            if ((rnd >> 16) % 2 == 0)
+                sched_yield(); /* let the appender drop it while "in flight" */
+            if ((rnd >> 16) % 5 == 0) {
+                (void)lf_agent_buffer_send_end(r->b, it[i].id, LF_AGENT_BUFFER_ABANDONED, NULL);
+                break; /* like a stop: the rest of the batch waits */
+            }
+            r->delivered[it[i].id]++;
+            r->delivered_records += it[i].records;
+            if (lf_agent_buffer_send_end(r->b, it[i].id, LF_AGENT_BUFFER_SENT, NULL) != LF_OK) {
+                atomic_store(&r->failure, __LINE__);
+                break;
+            }
+            ack = it[i].id;
+        }
+        lf_agent_buffer_items_free(it, n);
+        if (ack != 0 && lf_agent_buffer_ack(r->b, ack, NULL) != LF_OK)
+            atomic_store(&r->failure, __LINE__);
+    }
+    return NULL;
+}
+
+static void test_inflight_race(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {
+        .max_bytes = 4096, .segment_bytes = 512, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    race *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->b = open_buf(dir, &o);
+    atomic_init(&r->done, false);
+    atomic_init(&r->failure, 0);
+    pthread_t a, sh;
+    assert_int_equal(pthread_create(&a, NULL, race_appender, r), 0);
+    assert_int_equal(pthread_create(&sh, NULL, race_shipper, r), 0);
+    pthread_join(a, NULL);
+    pthread_join(sh, NULL);
+    assert_int_equal(atomic_load(&r->failure), 0);
+    lf_agent_buffer_stats st = stats_of(r->b);
+    assert_int_equal(st.items_pending, 0);
+    uint64_t total = 0, not_delivered = 0, not_delivered_items = 0;
+    for (uint64_t id = 1; id <= RACE_ITEMS; id++) {
+        assert_true(r->delivered[id] <= 1);
+        total += rec_of(id);
+        if (r->delivered[id] == 0) {
+            not_delivered += rec_of(id);
+            not_delivered_items++;
+        }
+    }
+    assert_true(st.dropped_items > 0);
+    assert_int_equal(st.dropped_items, not_delivered_items);
+    assert_int_equal(st.dropped_records, not_delivered);
+    assert_int_equal(r->delivered_records + st.dropped_records, total);
+    lf_agent_buffer_close(r->b);
+    free(r);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1713,6 +1977,9 @@ int main(void)
         cmocka_unit_test(test_wait_space),
         cmocka_unit_test(test_wake),
         cmocka_unit_test(test_threads_waiting),
+        cmocka_unit_test(test_inflight_drop_exact),
+        cmocka_unit_test(test_inflight_block_policy),
+        cmocka_unit_test(test_inflight_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

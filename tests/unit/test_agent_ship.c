@@ -261,6 +261,7 @@ typedef struct step {
     const char *retry_after; /* NULL = none */
     const char *body;        /* NULL = a default JSON for the status */
     int hold_ms;             /* wait before answering (released at mock_stop) */
+    int gate;                /* > 0: answer only once mock_open(gate) (or mock_stop; 30 s max) */
 } step;
 
 typedef struct seen {
@@ -284,6 +285,7 @@ typedef struct mock {
     size_t n_req;
     int connections;
     atomic_bool release;
+    atomic_int opened; /* the highest gate opened */
 } mock;
 
 static mock m;
@@ -329,6 +331,10 @@ static enum MHD_Result mock_handler(void *cls, struct MHD_Connection *c, const c
     pthread_mutex_unlock(&mk->lock);
     for (int waited = 0; waited < st.hold_ms && !atomic_load(&mk->release); waited += 10)
         nap_ms(10);
+    for (int waited = 0; st.gate > 0 && waited < 30000 && atomic_load(&mk->opened) < st.gate &&
+                         !atomic_load(&mk->release);
+         waited += 5)
+        nap_ms(5);
     const char *text = st.body;
     if (text == NULL)
         text = st.status < 300 ? "{\"status\":\"success\",\"message\":\"ok\",\"request_id\":\"m\","
@@ -379,6 +385,7 @@ static void mock_start(uint16_t port, const step *script, size_t n, step otherwi
     m.n_script = n;
     m.otherwise = otherwise;
     atomic_store(&m.release, false);
+    atomic_store(&m.opened, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     m.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
@@ -414,6 +421,39 @@ static size_t mock_requests(void)
     size_t n = m.n_req;
     pthread_mutex_unlock(&m.lock);
     return n;
+}
+
+/* Let the requests held at gates up to `gate` be answered. */
+static void mock_open(int gate)
+{
+    atomic_store(&m.opened, gate);
+}
+
+/* What every request after the script gets from now on. */
+static void mock_set_otherwise(step otherwise)
+{
+    pthread_mutex_lock(&m.lock);
+    m.otherwise = otherwise;
+    pthread_mutex_unlock(&m.lock);
+}
+
+static void wait_requests(size_t n)
+{
+    for (int i = 0; i < 3000 && mock_requests() < n; i++)
+        nap_ms(10);
+    if (mock_requests() < n)
+        fail_msg("timed out waiting for %zu requests (got %zu)", n, mock_requests());
+}
+
+/* Did any request carry this idempotency key? */
+static bool mock_saw_key(const char *key)
+{
+    pthread_mutex_lock(&m.lock);
+    bool hit = false;
+    for (size_t i = 0; i < m.n_req && i < MOCK_MAX_SEEN && !hit; i++)
+        hit = strcmp(m.req[i].idem, key) == 0;
+    pthread_mutex_unlock(&m.lock);
+    return hit;
 }
 
 static int mock_setup(void **state)
@@ -888,6 +928,190 @@ static void test_flush_on_stop(void **state)
     assert_int_equal(mock_requests(), 5);
 }
 
+/* ---------------- drop_oldest while the shipper holds copies ---------------- */
+
+/*
+ * A 4 KiB drop_oldest buffer with 256-byte segments holds one 255-byte item per segment, 16
+ * in all. Item 1 (W) is held at the server while items 2..7 (A..F) are appended, so that once
+ * W is answered the shipper peeks A..F in one batch. The test then overflows the buffer with
+ * 20 more items (8..27) while A is in flight or backing off: items 2..11 lose their segments.
+ * Whatever happens, delivered + dropped + pending == appended, record for record.
+ */
+#define DX_LAST 27
+
+static uint32_t dx_records(uint64_t id)
+{
+    return (uint32_t)(id * 3 + 1); /* all different, so a wrong sum cannot hide */
+}
+
+static void dx_key(uint64_t id, char *key, size_t cap)
+{
+    snprintf(key, cap, "drop-exact-item-%05u", (unsigned)id);
+}
+
+static void dx_append(uint64_t want_id)
+{
+    char key[32];
+    uint8_t body[150];
+    dx_key(want_id, key, sizeof key);
+    memset(body, (int)want_id, sizeof body);
+    assert_int_equal(append_item(key, body, sizeof body, dx_records(want_id)), want_id);
+}
+
+static void dx_reopen_tiny(void)
+{
+    lf_agent_buffer_close(f.buf);
+    f.buf = NULL;
+    lf_agent_buffer_options o = {
+        .max_bytes = 4096, .segment_bytes = 256, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    lf_error err = {0};
+    if (lf_agent_buffer_open(f.buf_dir, &o, &f.buf, &err) != LF_OK)
+        fail_msg("open: %s", err.message);
+}
+
+static lf_agent_buffer_stats buffer_stats(void)
+{
+    lf_agent_buffer_stats st;
+    lf_agent_buffer_stats_get(f.buf, &st);
+    return st;
+}
+
+static uint64_t dx_sum(uint64_t from, uint64_t to)
+{
+    uint64_t sum = 0;
+    for (uint64_t id = from; id <= to; id++)
+        sum += dx_records(id);
+    return sum;
+}
+
+/* Start with W held at gate 1, append A..F, let W through: the shipper now holds A..F. */
+static lf_agent_ship *dx_start(const step *script, size_t n)
+{
+    dx_reopen_tiny();
+    mock_start(0, script, n, (step){.status = 503});
+    dx_append(1);
+    lf_agent_ship_options o = mock_options();
+    o.peek_items = 16;
+    lf_agent_ship *s = start_ship(&o);
+    wait_requests(1);
+    for (uint64_t id = 2; id <= 7; id++)
+        dx_append(id);
+    mock_open(1);
+    return s;
+}
+
+static void dx_overflow(void)
+{
+    for (uint64_t id = 8; id <= DX_LAST; id++)
+        dx_append(id);
+}
+
+/* Everything accounted for once, and no dropped copy ever reached the server. */
+static void dx_check_exact(lf_agent_ship *s, uint64_t first_dropped_sent, uint64_t skipped)
+{
+    lf_agent_ship_stats st;
+    lf_agent_ship_stats_get(s, &st);
+    lf_agent_buffer_stats bs = buffer_stats();
+    assert_int_equal(st.records_shipped + bs.dropped_records + bs.records_pending,
+                     dx_sum(1, DX_LAST));
+    assert_int_equal(st.items_shipped + bs.dropped_items + bs.items_pending, DX_LAST);
+    assert_int_equal(st.items_skipped_dropped, skipped);
+    char key[32];
+    for (uint64_t id = 1; id <= DX_LAST; id++) {
+        dx_key(id, key, sizeof key);
+        bool dropped = id >= first_dropped_sent && id <= 11;
+        if (dropped && mock_saw_key(key))
+            fail_msg("item %u was counted as dropped and also sent", (unsigned)id);
+    }
+}
+
+/* A keeps failing (503) while its segment and 9 more are dropped; then the server recovers. */
+static void test_drop_oldest_while_retrying(void **state)
+{
+    (void)state;
+    const step script[] = {{.status = 200, .gate = 1}};
+    lf_agent_ship *s = dx_start(script, 1);
+    wait_requests(3); /* W, A, A again: A is backing off, B..F wait in the batch */
+    dx_overflow();
+    lf_agent_buffer_stats bs = buffer_stats();
+    /* 2..11 lost their segments; A (2) is the shipper's and not counted while it holds it */
+    assert_int_equal(bs.dropped_items, 9);
+    assert_int_equal(bs.dropped_records, dx_sum(3, 11));
+    assert_int_equal(bs.items_pending, 16);
+    mock_set_otherwise(OK200);
+    uint64_t want = 1 + 1 + 16;
+    wait_stats(s, shipped_at_least, &want, "A and the 16 survivors");
+    wait_pending_zero();
+    char key[32];
+    dx_key(2, key, sizeof key);
+    assert_true(mock_saw_key(key)); /* A delivered ... */
+    bs = buffer_stats();
+    assert_int_equal(bs.dropped_items, 9); /* ... and so not dropped */
+    dx_check_exact(s, 3, 5);
+    lf_agent_ship_stop(s, 0);
+}
+
+/* A's request is held by the server while its segment is dropped; then it is accepted. */
+static void test_drop_oldest_while_in_flight(void **state)
+{
+    (void)state;
+    const step script[] = {{.status = 200, .gate = 1}, {.status = 200, .gate = 2}};
+    lf_agent_ship *s = dx_start(script, 2);
+    wait_requests(2); /* A in flight */
+    dx_overflow();
+    assert_int_equal(buffer_stats().dropped_items, 9);
+    mock_set_otherwise(OK200);
+    mock_open(2);
+    uint64_t want = 1 + 1 + 16;
+    wait_stats(s, shipped_at_least, &want, "A and the 16 survivors");
+    wait_pending_zero();
+    lf_agent_buffer_stats bs = buffer_stats();
+    assert_int_equal(bs.dropped_items, 9);
+    assert_int_equal(bs.dropped_records, dx_sum(3, 11));
+    dx_check_exact(s, 3, 5);
+    lf_agent_ship_stop(s, 0);
+}
+
+/* A accepted but its ack not yet written (the batch goes on) when its segment is dropped, B
+ * in flight: neither is dropped. */
+static void test_drop_oldest_before_ack(void **state)
+{
+    (void)state;
+    const step script[] = {{.status = 200, .gate = 1}, {.status = 200}, {.status = 200, .gate = 2}};
+    lf_agent_ship *s = dx_start(script, 3);
+    wait_requests(3); /* A answered, B in flight */
+    dx_overflow();
+    lf_agent_buffer_stats bs = buffer_stats();
+    assert_int_equal(bs.dropped_items, 8);
+    assert_int_equal(bs.dropped_records, dx_sum(4, 11));
+    mock_set_otherwise(OK200);
+    mock_open(2);
+    uint64_t want = 1 + 2 + 16;
+    wait_stats(s, shipped_at_least, &want, "A, B and the 16 survivors");
+    wait_pending_zero();
+    assert_int_equal(buffer_stats().dropped_items, 8);
+    dx_check_exact(s, 4, 4);
+    lf_agent_ship_stop(s, 0);
+}
+
+/* A in flight and dropped when the shipper stops: abandoned, so counted as dropped then. */
+static void test_drop_oldest_then_stop(void **state)
+{
+    (void)state;
+    const step script[] = {{.status = 200, .gate = 1}, {.status = 200, .gate = 2}};
+    lf_agent_ship *s = dx_start(script, 2);
+    wait_requests(2);
+    dx_overflow();
+    assert_int_equal(buffer_stats().dropped_items, 9);
+    lf_agent_ship_stop(s, 0); /* gate 2 never opens: the request is interrupted */
+    lf_agent_buffer_stats bs = buffer_stats();
+    assert_int_equal(bs.dropped_items, 10);
+    assert_int_equal(bs.dropped_records, dx_sum(2, 11));
+    assert_int_equal(bs.items_pending, 16);
+    /* W shipped; the rest dropped or waiting for the next start */
+    assert_int_equal(dx_records(1) + bs.dropped_records + bs.records_pending, dx_sum(1, DX_LAST));
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -1285,6 +1509,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_during_backoff, mock_setup, mock_teardown),
         cmocka_unit_test_setup_teardown(test_stop_during_request, mock_setup, mock_teardown),
         cmocka_unit_test_setup_teardown(test_flush_on_stop, mock_setup, mock_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_oldest_while_retrying, mock_setup, mock_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_oldest_while_in_flight, mock_setup,
+                                        mock_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_oldest_before_ack, mock_setup, mock_teardown),
+        cmocka_unit_test_setup_teardown(test_drop_oldest_then_stop, mock_setup, mock_teardown),
         cmocka_unit_test_setup_teardown(test_real_server, server_setup, server_teardown),
         cmocka_unit_test_setup_teardown(test_real_server_pinning, server_setup, server_teardown),
     };

@@ -912,11 +912,7 @@ static lf_err drop_oldest(lf_agent_buffer *b, lf_error *err)
     }
     if (b->io->unlink(b->ctx, path) != 0)
         return abuf_io_fail(err, "drop oldest segment", path);
-    for (size_t j = 0; j < s->n; j++)
-        if (s->items[j].id > b->acked) {
-            b->st.dropped_items++;
-            b->st.dropped_records += s->items[j].records;
-        }
+    abuf_count_dropped(b, s);
     segs_remove(b, 0);
     recount(b);
     pthread_cond_broadcast(&b->space_cv);

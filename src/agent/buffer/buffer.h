@@ -10,6 +10,8 @@
  *   append  — durable (fdatasync, and a directory fsync for a new segment) before LF_OK.
  *   peek    — copies of the oldest unshipped items, in append order.
  *   ack     — marks an item and every older one shipped, durably (atomic checkpoint).
+ *   send_begin / send_end — the shipper says which copy it is sending and how that ended, so
+ *             that drop_oldest never counts an item as dropped that the server received.
  * After a crash, appended-but-unacked items are delivered again (at-least-once; the server's
  * idempotency key makes that safe); acked items never are.
  *
@@ -110,11 +112,11 @@ typedef struct lf_agent_buffer_item {
 } lf_agent_buffer_item;
 
 typedef struct lf_agent_buffer_stats {
-    uint64_t bytes_used;                /* size of all segment files */
-    uint64_t items_pending;             /* appended, not acked */
-    uint64_t records_pending;           /* sum of their record counts */
-    uint64_t dropped_items;             /* unacked items deleted by drop_oldest (this process) */
-    uint64_t dropped_records;           /* their record counts */
+    uint64_t bytes_used;      /* size of all segment files */
+    uint64_t items_pending;   /* appended, not acked */
+    uint64_t records_pending; /* sum of their record counts */
+    uint64_t dropped_items;   /* items deleted by drop_oldest and never shipped (this process) */
+    uint64_t dropped_records; /* their record counts */
     uint64_t quarantined_segments;      /* moved into <dir>/quarantine/ (this process) */
     uint64_t recovered_bytes_truncated; /* torn tail cut off the last segment at open */
     uint64_t checkpoint_resets; /* an unreadable ack checkpoint was quarantined (redelivery) */
@@ -157,6 +159,35 @@ void lf_agent_buffer_items_free(lf_agent_buffer_item *items, size_t count);
  * below the current checkpoint is a no-op; an id never appended is LF_ERR_INVALID.
  */
 lf_err lf_agent_buffer_ack(lf_agent_buffer *b, uint64_t id, lf_error *err);
+
+/*
+ * Exact drop accounting while the shipper holds copies (docs/AGENT-BUFFER.md, "What the
+ * shipper holds"). Every appended item ends up exactly once as shipped (acked, or reported
+ * SENT and acked later), counted in dropped_*, or still pending — never two of them.
+ *
+ * send_begin: call before sending a peeked item. LF_OK: it is still pending and is now the one
+ * item in flight; if drop_oldest deletes its segment from now on, it is not counted as dropped
+ * until send_end says it was abandoned. Calling it again for the item in flight is LF_OK.
+ * LF_ERR_NOT_FOUND: the item is no longer pending (dropped by drop_oldest and counted,
+ * quarantined, or acked): do not send this copy. LF_ERR_INVALID: an id never appended, or
+ * another item is in flight.
+ */
+lf_err lf_agent_buffer_send_begin(lf_agent_buffer *b, uint64_t id, lf_error *err);
+
+/* How the shipper finished with the item in flight. */
+typedef enum lf_agent_buffer_send_outcome {
+    /* A final answer: the server has it (2xx) or it was dead-lettered. The item and every
+     * older one count as shipped from now on (drop_oldest no longer counts them); the ack,
+     * which makes that durable, follows. */
+    LF_AGENT_BUFFER_SENT = 0,
+    /* Given up without a final answer (shutdown). Still pending if its segment is there (sent
+     * again later); if drop_oldest deleted it meanwhile, it is counted as dropped now. */
+    LF_AGENT_BUFFER_ABANDONED,
+} lf_agent_buffer_send_outcome;
+
+/* End the send begun by send_begin(id). LF_ERR_INVALID if id is not the item in flight. */
+lf_err lf_agent_buffer_send_end(lf_agent_buffer *b, uint64_t id,
+                                lf_agent_buffer_send_outcome outcome, lf_error *err);
 
 void lf_agent_buffer_stats_get(lf_agent_buffer *b, lf_agent_buffer_stats *out);
 

@@ -2,7 +2,8 @@
  * buffer_int.h — what the agent buffer's files share (not part of the API): the handle, the
  * in-memory index of segments, the per-source cursor table, little-endian helpers and the I/O
  * wrappers. buffer.c owns segments, append, peek, ack and recovery; checkpoint.c the ack
- * checkpoint file and the cursor table persisted in it; wait.c the blocking helpers.
+ * checkpoint file and the cursor table persisted in it; wait.c the blocking helpers; inflight.c
+ * the shipper's claim on the item it is sending and the rule that counts drops.
  */
 #ifndef LF_AGENT_BUFFER_INT_H
 #define LF_AGENT_BUFFER_INT_H
@@ -66,6 +67,11 @@ struct lf_agent_buffer {
     uint64_t acked;
     cursor_entry *cursors; /* sorted by source (strcmp), at most LF_AGENT_BUFFER_SOURCES_MAX */
     size_t ncursors;
+    /* What the shipper holds (inflight.c; in memory only, per process). */
+    uint64_t delivered;        /* send_end(SENT) reached this id; its ack is on the way */
+    uint64_t inflight_id;      /* between send_begin and send_end; 0 = none */
+    bool inflight_dropped;     /* drop_oldest deleted it meanwhile: not counted (yet) */
+    uint32_t inflight_records; /* its record count, for when it is abandoned */
     lf_agent_buffer_stats st;
 };
 
@@ -115,6 +121,10 @@ uint64_t abuf_item_size(size_t app_len, size_t key_len, size_t source_len, size_
                         size_t body_len);
 /* Would an item of `size` bytes be refused with LF_ERR_FULL under the block policy now? */
 bool abuf_fits(const lf_agent_buffer *b, uint64_t size);
+
+/* inflight.c */
+/* drop_oldest is deleting segment s: count what in it was neither shipped nor is in flight. */
+void abuf_count_dropped(lf_agent_buffer *b, const segment *s);
 
 /* checkpoint.c */
 /* Read acked.ckpt into b->acked, b->next_id (a floor) and the cursor table (all persisted). */

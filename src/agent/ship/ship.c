@@ -12,6 +12,13 @@
  * and the common case costs one checkpoint fsync per batch, not per item. A crash between the
  * server's answer and our ack re-sends those items; their idempotency keys make that a no-op.
  *
+ * Copies and drop_oldest: the batch is a set of copies, and the buffer may drop the segments
+ * they came from while we retry. Each copy is claimed with lf_agent_buffer_send_begin before
+ * its first attempt (a copy already dropped, and so counted, is skipped: never sent) and
+ * released with send_end once it is settled (SENT: accepted or dead-lettered) or given up at
+ * stop (ABANDONED). The buffer counts the claimed item as dropped only in that last case, so
+ * every record is stored or counted as dropped, never both (docs/AGENT-BUFFER.md).
+ *
  * Stop: `abort_at_ms` (monotonic) is the instant everything gives up: sleeps wake at it and
  * curl's progress callback aborts a transfer at it. Until then a stopping shipper keeps
  * shipping and leaves as soon as the buffer is empty.
@@ -367,6 +374,40 @@ static size_t peek_count(const lf_agent_ship *s)
     return n < s->opt.peek_items ? n : s->opt.peek_items;
 }
 
+/*
+ * Send a peeked batch in order. Each copy is claimed with send_begin first: one that
+ * drop_oldest deleted (and counted) since the peek is skipped, never sent; the claimed one is
+ * then never counted as dropped unless we give up on it without a final answer (send_end
+ * ABANDONED, at stop). That keeps "stored or dropped, never both" exact (docs/AGENT-BUFFER.md).
+ */
+static void ship_batch(lf_agent_ship *s, const lf_agent_buffer_item *items, size_t n)
+{
+    for (size_t i = 0; i < n && !aborted(s); i++) {
+        lf_error err = {0};
+        lf_err rc = lf_agent_buffer_send_begin(s->buf, items[i].id, &err);
+        if (rc == LF_ERR_NOT_FOUND) {
+            pthread_mutex_lock(&s->lock);
+            s->st.items_skipped_dropped++;
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        if (rc != LF_OK) {
+            set_last_error(s, "buffer send_begin failed: %s", err.message);
+            sleep_for(s, ACK_RETRY_MS, false);
+            return;
+        }
+        s->last_body_len = items[i].body_len;
+        item_outcome out = ship_item(s, &items[i]);
+        lf_agent_buffer_send_outcome how =
+            out == ITEM_DONE ? LF_AGENT_BUFFER_SENT : LF_AGENT_BUFFER_ABANDONED;
+        if (lf_agent_buffer_send_end(s->buf, items[i].id, how, &err) != LF_OK)
+            set_last_error(s, "buffer send_end failed: %s", err.message); /* cannot happen */
+        if (out != ITEM_DONE)
+            return;
+        s->pending_ack = items[i].id;
+    }
+}
+
 /* Idle: the buffer wakes us on append. The wait is short so that a stop is seen soon without
  * lf_agent_buffer_wake, which is sticky and belongs to the agent's shutdown (it would also
  * release the appenders). Once the buffer was woken its waits return at once: then sleep
@@ -402,12 +443,7 @@ static void *ship_main(void *arg)
             wait_for_items(s);
             continue;
         }
-        for (size_t i = 0; i < n; i++) {
-            s->last_body_len = items[i].body_len;
-            if (ship_item(s, &items[i]) != ITEM_DONE)
-                break;
-            s->pending_ack = items[i].id;
-        }
+        ship_batch(s, items, n);
         lf_agent_buffer_items_free(items, n);
     }
     flush_ack(s);

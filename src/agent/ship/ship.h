@@ -75,10 +75,12 @@ typedef struct lf_agent_ship_stats {
     uint64_t retries;        /* attempts after the first one of an item */
     uint64_t items_shipped;  /* acked after a 2xx */
     uint64_t records_shipped;
-    uint64_t bytes_shipped;     /* body bytes of those items */
-    uint64_t frames_rejected;   /* frames a 2xx answer listed as refused (see docs) */
-    uint64_t records_rejected;  /* records in those frames */
-    uint64_t dead_letter_items; /* items written to the dead-letter folder and acked */
+    uint64_t bytes_shipped;         /* body bytes of those items */
+    uint64_t items_skipped_dropped; /* peeked copies not sent: drop_oldest deleted (and counted)
+                                       them first (lf_agent_buffer_send_begin) */
+    uint64_t frames_rejected;       /* frames a 2xx answer listed as refused (see docs) */
+    uint64_t records_rejected;      /* records in those frames */
+    uint64_t dead_letter_items;     /* items written to the dead-letter folder and acked */
     uint64_t dead_letter_records;
     uint64_t dead_letter_full;     /* times an item could not be dead-lettered: folder at bound */
     uint64_t dead_letter_errors;   /* times writing a dead-letter file failed (I/O) */

@@ -37,6 +37,9 @@ void lf_agent_ship_write_metrics(lf_agent_ship *s, lf_buf *out)
     COUNTER("items_total", "Buffered items accepted by the server and acked.", st.items_shipped);
     COUNTER("records_total", "Log records in those items.", st.records_shipped);
     COUNTER("bytes_total", "Body bytes of those items.", st.bytes_shipped);
+    COUNTER("skipped_dropped_items_total",
+            "Items not sent because the buffer's drop_oldest deleted them first (counted there).",
+            st.items_skipped_dropped);
     COUNTER("rejected_frames_total", "Frames an accepting answer listed as refused.",
             st.frames_rejected);
     COUNTER("rejected_records_total", "Records in those frames (not stored by the server).",

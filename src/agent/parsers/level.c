@@ -172,8 +172,8 @@ static bool is_time_token(const char *s, size_t n)
         char c = s[i];
         if (lf_p_digit(c))
             digit = true;
-        else if (c != '-' && c != ':' && c != '.' && c != '/' && c != ',' && c != '+' &&
-                 c != 'T' && c != 'Z')
+        else if (c != '-' && c != ':' && c != '.' && c != '/' && c != ',' && c != '+' && c != 'T' &&
+                 c != 'Z')
             return false; /* (a switch, not strchr: this runs on every record's first word) */
     }
     return digit;

@@ -2,9 +2,10 @@
 # logflux-agent end to end, every input type at once in one agent: syslog over UDP (RFC 5424
 # with structured data, RFC 3164) and TCP (octet counting and newline framing), the agent
 # socket (ping, entry, batch; acks only after sealing), journald (real journal files made by
-# systemd-journal-remote), docker (a fake data root, a line Docker split), kubernetes (a node's
-# /var/log/containers links, CRI partial lines, a pod in Docker format), nginx (access and error
-# logs) and tail with a regex parser from `parsers:` and with the built-in json parser.
+# systemd-journal-remote; a directory and `files:`), docker (a fake data root, a line Docker
+# split), kubernetes (a node's /var/log/containers links, CRI partial lines, a pod in Docker
+# format), nginx (access and error logs) and tail with a regex parser from `parsers:` and with
+# the built-in json parser.
 # Then, decrypting with the CLI: every record stored exactly once with its message, level,
 # source, labels and its own event time; per-input metrics; no plaintext under the state dir.
 # The data side lives in lib/inputs_driver.py.
@@ -15,9 +16,11 @@ DRIVER="$(cd "$(dirname "$0")" && pwd)/lib/inputs_driver.py"
 agent_init "$@"
 MARK="zq$(date +%s%N | tail -c 7)x"
 
+python3 "$DRIVER" prepare "$WORK" "$MARK" || { echo "preparing the inputs' files failed" >&2; exit 1; }
+# Syslog ports: free now (bound to 0, closed), used right away; 127.0.0.1:0 is not
+# discoverable from outside for syslog.
 read -r UDP_PORT TCP_PORT < <(python3 "$DRIVER" ports 2)
 [ -n "${TCP_PORT:-}" ] || { echo "no free ports" >&2; exit 1; }
-python3 "$DRIVER" prepare "$WORK" "$MARK" || { echo "preparing the inputs' files failed" >&2; exit 1; }
 
 SOCK="$WORK/sock/agent.sock"
 agent_config "labels: {env: e2e}
@@ -41,6 +44,10 @@ inputs:
   - type: journald
     name: journal
     path: '$WORK/journal'
+    read_from_head: true
+  - type: journald
+    name: journal_files
+    files: ['$WORK/journal-files/y.journal']
     read_from_head: true
   - type: docker
     name: docker

@@ -106,8 +106,8 @@ def journal_entry(rt_us, mono_us, fields):
     return out + b"\n"
 
 
-def journal_write(work, entries, run):
-    """Convert export text into <work>/journal/x.journal (a second run appends to it)."""
+def journal_write(work, entries, run, out="journal/x.journal"):
+    """Convert export text into <work>/<out> (a second run appends to it)."""
     binary = next((p for p in JOURNAL_REMOTE if os.access(p, os.X_OK)), None)
     if binary is None:
         sys.exit("systemd-journal-remote not found (package systemd-journal-remote, "
@@ -115,8 +115,8 @@ def journal_write(work, entries, run):
     exp = os.path.join(work, f"journal-in-{run}.export")
     with open(exp, "wb") as f:
         f.write(b"".join(entries))
-    os.makedirs(os.path.join(work, "journal"), exist_ok=True)
-    r = subprocess.run([binary, "--output=" + os.path.join(work, "journal", "x.journal"),
+    os.makedirs(os.path.dirname(os.path.join(work, out)), exist_ok=True)
+    r = subprocess.run([binary, "--output=" + os.path.join(work, out),
                         "--split-mode=none", exp], capture_output=True, timeout=60)
     if r.returncode != 0:
         sys.exit(f"systemd-journal-remote failed: {r.stderr.decode(errors='replace')[-400:]}")
@@ -141,6 +141,15 @@ def journald_prepare(work, mark, st, now):
            no_attrs=["CODE_FILE"])
     expect(st, "journal", f"{mark} journald 2 payment failed", 4, "journald", labels,
            ts=src2 * 1000)
+    # A second journal, read by an input configured with `files:` instead of a directory.
+    rt3 = rt1 + 120 * 10**6
+    e3 = journal_entry(rt3, 500, [("MESSAGE", f"{mark} journald-files 1 from a file"),
+                                  ("PRIORITY", "2"), ("_SYSTEMD_USER_UNIT", "sync.service"),
+                                  ("_COMM", "syncd"), ("_HOSTNAME", "node-9")])
+    journal_write(work, [e3], 2, out="journal-files/y.journal")
+    expect(st, "journal_files", f"{mark} journald-files 1 from a file", 3, "journald",
+           {"user_unit": "sync.service", "comm": "syncd", "hostname": "node-9"}, ts=rt3 * 1000,
+           no_attrs=["unit"])
 
 
 def journald_live(work, mark, st, now):

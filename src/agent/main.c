@@ -4,6 +4,9 @@
  *   logflux-agent --config agent.yaml          run
  *   logflux-agent --check-config agent.yaml    validate and exit (0 = valid)
  *   logflux-agent --config-docs                print docs/CONFIG-AGENT.md
+ *   logflux-agent --requeue-dead-letters --config agent.yaml
+ *                                              move dead letters back into the buffer (agent
+ * stopped)
  *
  * Signals: SIGTERM/SIGINT stop in order (seal what was read, close keys, ship for
  * shutdown.flush_timeout); SIGHUP reloads the configuration — a new file that does not
@@ -20,6 +23,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "cli_deadletter.h"
 #include "config/agent_config.h"
 #include "ops/log.h"
 #include "ship/ship.h"
@@ -28,6 +32,8 @@ static void usage(FILE *out)
 {
     fputs("usage: logflux-agent --config FILE        run the agent\n"
           "       logflux-agent --check-config FILE  validate FILE and exit\n"
+          "       logflux-agent --requeue-dead-letters --config FILE\n"
+          "                                          move dead letters back into the buffer\n"
           "       logflux-agent --config-docs        print the configuration reference\n"
           "       logflux-agent --version\n",
           out);
@@ -43,13 +49,15 @@ static void apply_log_settings(const lf_agent_config *cfg)
 int main(int argc, char **argv)
 {
     const char *config = NULL;
-    bool check = false;
+    bool check = false, requeue = false;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
             config = argv[++i];
         } else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc) {
             config = argv[++i];
             check = true;
+        } else if (strcmp(argv[i], "--requeue-dead-letters") == 0) {
+            requeue = true;
         } else if (strcmp(argv[i], "--config-docs") == 0) {
             lf_agent_config_write_docs(stdout);
             return 0;
@@ -65,6 +73,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (requeue)
+        return lf_agent_cli_requeue(config);
     if (config == NULL) {
         usage(stderr);
         return 2;

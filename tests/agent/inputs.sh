@@ -7,7 +7,8 @@
 # format), nginx (access and error logs) and tail with a regex parser from `parsers:` and with
 # the built-in json parser.
 # Then, decrypting with the CLI: every record stored exactly once with its message, level,
-# source, labels and its own event time; per-input metrics; no plaintext under the state dir.
+# source, labels and its own event time; per-input metrics; no plaintext under the state dir;
+# after a restart every input goes on from its checkpoint.
 # The data side lives in lib/inputs_driver.py.
 # Usage: inputs.sh LOGFLUX LOGFLUXD LOGFLUX_AGENT
 set -u
@@ -115,4 +116,18 @@ cat "$WORK"/agent.*.log | grep -q -F "$MARK" && bad "record content in the agent
 agent_stop
 [ "${AGENT_RC:-1}" -eq 0 ] && ok || bad "agent exit status after SIGTERM: ${AGENT_RC:-?}"
 [ -e "$SOCK" ] && bad "the socket file is left after stop" || ok
+
+# A restart reads on from every checkpoint (tail, nginx, docker and kubernetes positions,
+# journal cursors): one new record per file, and nothing old again.
+agent_start || exit 1
+check "records written after the restart" python3 "$DRIVER" restart "$WORK" "$MARK"
+N=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["records"]))' "$WORK/expect.json")
+check "all $N records stored after the restart" wait_marker_rows "$MARK" "$N" 90
+sleep 1
+query_rows "$WORK/rows.json"
+check "still every record exactly once after the restart" \
+    python3 "$DRIVER" verify "$WORK" "$MARK" "$WORK/rows.json"
+check_no_plaintext "$MARK"
+agent_stop
+[ "${AGENT_RC:-1}" -eq 0 ] && ok || bad "agent exit status after the second SIGTERM: ${AGENT_RC:-?}"
 lf_finish

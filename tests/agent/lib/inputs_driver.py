@@ -10,6 +10,7 @@ the agent socket, and records what each record must look like once stored (expec
   inputs_driver.py prepare WORK MARK                    files present before the agent starts
   inputs_driver.py live WORK MARK UDP TCP               syslog + appends while the agent runs
   inputs_driver.py socket WORK MARK SOCK OPS_URL        agent socket: pong, acks after sealing
+  inputs_driver.py restart WORK MARK                    a new record per file after a restart
   inputs_driver.py verify WORK MARK ROWS.json           every expected record exactly once
 
 Every record holds MARK so that nothing else on the server is mistaken for it; every wait is
@@ -359,6 +360,53 @@ def tail_live(work, mark, st, now):
     expect(st, "tail_json", f"{mark} json 4 appended", 4, json_log, {}, ts=n)
 
 
+# ---------------------------------------------------------------- after a restart
+
+def after_restart(work, mark, st, now):
+    """One new record per file and journal after the agent restarted. Each of these inputs
+    reads in order, so once the new record is stored, a re-read of the old ones would have
+    been stored before it: verify then proves the checkpoints held."""
+    rt = now // 1000 - 10**6
+    journal_write(work, [journal_entry(rt, 9000, [("MESSAGE", f"{mark} journald 4 after restart"),
+                                                  ("PRIORITY", "6")])], 3)
+    expect(st, "journal", f"{mark} journald 4 after restart", 7, "journald", {}, ts=rt * 1000)
+    journal_write(work, [journal_entry(rt, 9000, [("MESSAGE", f"{mark} journald-files 2 after"),
+                                                  ("PRIORITY", "6")])], 4,
+                  out="journal-files/y.journal")
+    expect(st, "journal_files", f"{mark} journald-files 2 after", 7, "journald", {},
+           ts=rt * 1000)
+    t, n = rfc3339(now - 2 * 10**9)
+    append(os.path.join(work, "docker", "containers", hexid("shop-web"),
+                        hexid("shop-web") + "-json.log"),
+           docker_line(f"{mark} docker 5 after restart\n", "stdout", t))
+    expect(st, "docker", f"{mark} docker 5 after restart", 7, "shop-web",
+           {"container_name": "shop-web", "stream": "stdout"}, ts=n)
+    pod = os.path.join(work, "k8s", "pods",
+                       f"shop_web-7d9f-abcde_uid-{hexid('web-7d9f-abcde')[:8]}", "app", "0.log")
+    append(pod, f"{t} stdout F {mark} k8s 5 after restart\n")
+    expect(st, "k8s", f"{mark} k8s 5 after restart", 7, "shop/web-7d9f-abcde/app",
+           {"pod": "web-7d9f-abcde"}, ts=n)
+    access = os.path.join(work, "nginx", "access.log")
+    ta, na = nginx_local(now, 0)
+    line = f'127.0.0.1 - - [{ta}] "GET /{mark}/after HTTP/1.1" 204 0 "-" "-"'
+    append(access, line + "\n")
+    expect(st, "nginx", line, 7, access, {"status": "204", "bytes": "0"}, ts=na)
+    error = os.path.join(work, "nginx", "error.log")
+    e_ns = now // 10**9 * 10**9
+    m = f"{mark} nginx-err 3 after restart"
+    append(error, time.strftime("%Y/%m/%d %H:%M:%S", time.gmtime(e_ns // 10**9)) +
+           f" [notice] 1#1: {m}\n")
+    expect(st, "nginx", m, 6, error, {"nginx_log": "error"}, ts=e_ns)
+    regex_log = os.path.join(work, "logs", "regex.log")
+    append(regex_log, f"{t} INFO [worker] {mark} regex 4 after restart\n")
+    expect(st, "tail_regex", f"{mark} regex 4 after restart", 7, regex_log,
+           {"component": "worker"}, ts=n)
+    json_log = os.path.join(work, "logs", "app.json")
+    append(json_log, json.dumps({"time": t, "level": "info",
+                                 "msg": f"{mark} json 5 after restart"}) + "\n")
+    expect(st, "tail_json", f"{mark} json 5 after restart", 7, json_log, {}, ts=n)
+
+
 # ---------------------------------------------------------------- syslog
 
 def syslog_udp(mark, st, port, now):
@@ -636,6 +684,11 @@ def main(argv):
         docker_live(work, mark, st, now)
         k8s_live(work, mark, st, now)
         tail_live(work, mark, st, now)
+        save_state(work, st)
+        return 0
+    if cmd == "restart":
+        st = load_state(work)
+        after_restart(work, mark, st, now)
         save_state(work, st)
         return 0
     if cmd == "socket":

@@ -15,8 +15,9 @@
  * off. Damage anywhere else is media corruption or tampering: that segment is moved into
  * quarantine/ (never deleted, never fatal) and the rest of the buffer stays usable.
  *
- * In memory we keep, per segment, an index of its items (id, offset, size, record count), so
- * peek can pread items directly and the bound/drop/ack arithmetic needs no disk access.
+ * In memory we keep, per segment, an index of its items (id, offset, size, record count, source
+ * slot: sources.c), so peek can pread items directly and the bound/drop/ack arithmetic, drops
+ * per source included, needs no disk access.
  * One mutex serialises everything, including the fdatasync: the agent has one appender and
  * one shipper, and a sync per append is the durability contract anyway.
  */
@@ -392,6 +393,7 @@ static int check_item(const lf_agent_buffer *b, int fd, uint64_t off, uint64_t f
     ref->off = off;
     ref->size = size;
     ref->records = records;
+    ref->source = ABUF_SOURCE_NONE; /* the caller maps tag->source to its slot */
     if (tag != NULL) {
         memcpy(tag->source, meta + app_len + key_len, source_len);
         tag->source[source_len] = 0;
@@ -674,7 +676,9 @@ static lf_err recover_segment(lf_agent_buffer *b, uint64_t first_id, bool is_las
             file_size = off;
             break;
         }
-        if (segment_add_item(&s, &r) != LF_OK) {
+        /* The item keeps its source, so a later drop is counted for the right input. */
+        if (abuf_source_slot(b, tag.source, strlen(tag.source), &r.source) != LF_OK ||
+            segment_add_item(&s, &r) != LF_OK) {
             rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: indexing %s", name);
             goto out;
         }
@@ -814,7 +818,13 @@ lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
     pthread_cond_init(&b->space_cv, &ca);
     pthread_cond_init(&b->items_cv, &ca);
     pthread_condattr_destroy(&ca);
-    lf_err rc = b->dirfd < 0 ? abuf_io_fail(err, "open directory", dir) : recover(b, err);
+    lf_err rc = LF_OK;
+    if (b->dirfd < 0)
+        rc = abuf_io_fail(err, "open directory", dir);
+    else if (abuf_sources_init(b) != LF_OK)
+        rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: open");
+    else
+        rc = recover(b, err);
     if (rc != LF_OK) {
         lf_agent_buffer_close(b);
         return rc;
@@ -835,6 +845,7 @@ void lf_agent_buffer_close(lf_agent_buffer *b)
     if (b->dirfd >= 0)
         b->io->close(b->ctx, b->dirfd);
     abuf_cursors_free(b);
+    abuf_sources_free(b);
     pthread_cond_destroy(&b->space_cv);
     pthread_cond_destroy(&b->items_cv);
     pthread_mutex_destroy(&b->mu);
@@ -1016,6 +1027,12 @@ static lf_err append_locked(lf_agent_buffer *b, const lf_agent_buffer_input *in,
             return lf_error_set(err, LF_ERR_NOMEM, "agent buffer: copying a cursor");
         memcpy(cursor, in->cursor, in->cursor_len);
     }
+    /* A new source's slot stays even if this append fails: it only holds zero counts. */
+    uint16_t source = ABUF_SOURCE_NONE;
+    if (abuf_source_slot(b, in->source, sh->source_len, &source) != LF_OK) {
+        free(cursor);
+        return lf_error_set(err, LF_ERR_NOMEM, "agent buffer: indexing a source");
+    }
     segment *s = b->nsegs > 0 ? &b->segs[b->nsegs - 1] : NULL;
     lf_err rc = make_room(b, sh->size, err);
     if (rc == LF_OK) {
@@ -1029,7 +1046,11 @@ static lf_err append_locked(lf_agent_buffer *b, const lf_agent_buffer_input *in,
         free(cursor);
         return rc;
     }
-    item_ref r = {.id = b->next_id, .off = s->size, .size = sh->size, .records = in->records};
+    item_ref r = {.id = b->next_id,
+                  .off = s->size,
+                  .size = sh->size,
+                  .records = in->records,
+                  .source = source};
     (void)segment_add_item(s, &r); /* capacity reserved above */
     if (cursor != NULL)
         (void)abuf_cursor_put(b, in->source, b->next_id, &cursor, in->cursor_len, false);

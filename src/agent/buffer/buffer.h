@@ -72,6 +72,9 @@ const lf_agent_buffer_io *lf_agent_buffer_io_posix(void);
 #define LF_AGENT_BUFFER_SOURCE_MAX            64    /* input name: 0..64 of [A-Za-z0-9_.-] */
 #define LF_AGENT_BUFFER_CURSOR_MAX            65536 /* bytes of one cursor */
 #define LF_AGENT_BUFFER_SOURCES_MAX           1024  /* distinct sources with a cursor, ever */
+/* Where dropped_for counts the items of sources past the first 1024 names seen (not a valid
+ * source name, so it cannot collide with one). */
+#define LF_AGENT_BUFFER_SOURCE_OTHER "*"
 
 /* Zero fields take the defaults. The io table and io_ctx are borrowed for the buffer's life. */
 typedef struct lf_agent_buffer_options {
@@ -115,8 +118,8 @@ typedef struct lf_agent_buffer_stats {
     uint64_t bytes_used;      /* size of all segment files */
     uint64_t items_pending;   /* appended, not acked */
     uint64_t records_pending; /* sum of their record counts */
-    uint64_t dropped_items;   /* items deleted by drop_oldest and never shipped (this process) */
-    uint64_t dropped_records; /* their record counts */
+    uint64_t dropped_items;   /* items deleted by drop_oldest and never shipped (this process); */
+    uint64_t dropped_records; /* their record counts; per source: lf_agent_buffer_dropped_for */
     uint64_t quarantined_segments;      /* moved into <dir>/quarantine/ (this process) */
     uint64_t recovered_bytes_truncated; /* torn tail cut off the last segment at open */
     uint64_t checkpoint_resets; /* an unreadable ack checkpoint was quarantined (redelivery) */
@@ -190,6 +193,18 @@ lf_err lf_agent_buffer_send_end(lf_agent_buffer *b, uint64_t id,
                                 lf_agent_buffer_send_outcome outcome, lf_error *err);
 
 void lf_agent_buffer_stats_get(lf_agent_buffer *b, lf_agent_buffer_stats *out);
+
+/*
+ * What drop_oldest dropped of the items of one source in this process, by the same rule and at
+ * the same moments as dropped_items / dropped_records, which always equal the sum over sources.
+ * source NULL or "" = items without a source; LF_AGENT_BUFFER_SOURCE_OTHER = the catch-all for
+ * sources seen after 1024 others (in this process: appended or found in segments at open).
+ * Items found at open keep their source, but the counts start at 0 in each process. A source
+ * never dropped (or never seen) gives 0 and 0. items, records: nullable. LF_ERR_INVALID for a
+ * malformed source.
+ */
+lf_err lf_agent_buffer_dropped_for(lf_agent_buffer *b, const char *source, uint64_t *items,
+                                   uint64_t *records, lf_error *err);
 
 /*
  * Append to out the cursor of the newest item (highest id) ever appended with this source and

@@ -3,7 +3,8 @@
  * in-memory index of segments, the per-source cursor table, little-endian helpers and the I/O
  * wrappers. buffer.c owns segments, append, peek, ack and recovery; checkpoint.c the ack
  * checkpoint file and the cursor table persisted in it; wait.c the blocking helpers; inflight.c
- * the shipper's claim on the item it is sending and the rule that counts drops.
+ * the shipper's claim on the item it is sending and the rule that counts drops; sources.c the
+ * table of source names the index points into and the drop counters per source.
  */
 #ifndef LF_AGENT_BUFFER_INT_H
 #define LF_AGENT_BUFFER_INT_H
@@ -26,6 +27,7 @@ typedef struct item_ref {
     uint64_t off;
     uint64_t size;
     uint32_t records;
+    uint16_t source; /* slot in b->sources (sources.c); fits the padding, the index stays 32 B */
 } item_ref;
 
 typedef struct segment {
@@ -48,6 +50,18 @@ typedef struct cursor_entry {
     bool persisted;
 } cursor_entry;
 
+/* A source name and what drop_oldest dropped of its items in this process (sources.c). */
+typedef struct source_slot {
+    char name[LF_AGENT_BUFFER_SOURCE_MAX + 1];
+    uint64_t dropped_items;
+    uint64_t dropped_records;
+} source_slot;
+
+#define ABUF_SOURCE_NONE  0 /* items without a source */
+#define ABUF_SOURCE_OTHER 1 /* the catch-all once every named slot is taken */
+#define ABUF_SOURCE_FIRST 2 /* the first named slot */
+#define ABUF_SOURCE_SLOTS (ABUF_SOURCE_FIRST + LF_AGENT_BUFFER_SOURCES_MAX)
+
 struct lf_agent_buffer {
     char *dir;
     int dirfd;
@@ -67,11 +81,15 @@ struct lf_agent_buffer {
     uint64_t acked;
     cursor_entry *cursors; /* sorted by source (strcmp), at most LF_AGENT_BUFFER_SOURCES_MAX */
     size_t ncursors;
+    source_slot *sources;   /* slots in the order handed out; never reused (sources.c) */
+    uint16_t *source_order; /* the named slots, sorted by name (strcmp) */
+    size_t nsources, sourcecap;
     /* What the shipper holds (inflight.c; in memory only, per process). */
     uint64_t delivered;        /* send_end(SENT) reached this id; its ack is on the way */
     uint64_t inflight_id;      /* between send_begin and send_end; 0 = none */
     bool inflight_dropped;     /* drop_oldest deleted it meanwhile: not counted (yet) */
-    uint32_t inflight_records; /* its record count, for when it is abandoned */
+    uint32_t inflight_records; /* its record count and source slot, for when it is abandoned */
+    uint16_t inflight_source;
     lf_agent_buffer_stats st;
 };
 
@@ -125,6 +143,18 @@ bool abuf_fits(const lf_agent_buffer *b, uint64_t size);
 /* inflight.c */
 /* drop_oldest is deleting segment s: count what in it was neither shipped nor is in flight. */
 void abuf_count_dropped(lf_agent_buffer *b, const segment *s);
+
+/* sources.c */
+/* The table with its two fixed slots ("" and "*"). LF_ERR_NOMEM. */
+lf_err abuf_sources_init(lf_agent_buffer *b);
+void abuf_sources_free(lf_agent_buffer *b);
+/*
+ * The slot of a valid source of len bytes (0 = none), handed out on first sight; "*" once the
+ * table is full. LF_ERR_NOMEM only when a new slot cannot be allocated.
+ */
+lf_err abuf_source_slot(lf_agent_buffer *b, const char *name, size_t len, uint16_t *slot);
+/* Count one dropped item of that slot, globally and per source in one step. */
+void abuf_count_drop(lf_agent_buffer *b, uint16_t slot, uint32_t records);
 
 /* checkpoint.c */
 /* Read acked.ckpt into b->acked, b->next_id (a floor) and the cursor table (all persisted). */

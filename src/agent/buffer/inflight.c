@@ -17,9 +17,11 @@
  *     it from then on (LF_ERR_NOT_FOUND), so its copy is never sent.
  *
  * Ids are strictly increasing and the shipper goes oldest first, so one watermark and one
- * in-flight slot describe everything it holds. None of this is persisted: after a crash the
- * items still on disk are delivered again (the server dedupes by idempotency key) and the
- * counters, like all of this buffer's event counters, start again at zero.
+ * in-flight slot describe everything it holds. Every count also goes to the item's source
+ * (abuf_count_drop, sources.c), so the per-input counts obey the same rule. None of this is
+ * persisted: after a crash the items still on disk are delivered again (the server dedupes by
+ * idempotency key) and the counters, like all of this buffer's event counters, start again at
+ * zero.
  */
 #include "buffer/buffer_int.h"
 
@@ -65,10 +67,10 @@ void abuf_count_dropped(lf_agent_buffer *b, const segment *s)
         if (r->id == b->inflight_id) {
             b->inflight_dropped = true;
             b->inflight_records = r->records;
+            b->inflight_source = r->source;
             continue;
         }
-        b->st.dropped_items++;
-        b->st.dropped_records += r->records;
+        abuf_count_drop(b, r->source, r->records);
     }
 }
 
@@ -90,6 +92,7 @@ static lf_err begin_locked(lf_agent_buffer *b, uint64_t id, lf_error *err)
     b->inflight_id = id;
     b->inflight_dropped = false;
     b->inflight_records = 0;
+    b->inflight_source = ABUF_SOURCE_NONE;
     return LF_OK;
 }
 
@@ -115,12 +118,12 @@ static lf_err end_locked(lf_agent_buffer *b, uint64_t id, lf_agent_buffer_send_o
             b->delivered = id;
     } else if (b->inflight_dropped && id > shipped_upto(b)) {
         /* Its segment is gone and nobody will send it again: now it is dropped. */
-        b->st.dropped_items++;
-        b->st.dropped_records += b->inflight_records;
+        abuf_count_drop(b, b->inflight_source, b->inflight_records);
     }
     b->inflight_id = 0;
     b->inflight_dropped = false;
     b->inflight_records = 0;
+    b->inflight_source = ABUF_SOURCE_NONE;
     return LF_OK;
 }
 

@@ -1852,12 +1852,18 @@ typedef struct race {
     atomic_int failure; /* line of the first failed check, 0 = none */
 } race;
 
+/* The race's items come from two inputs, interleaved, and some from none. */
+static const char *race_source(uint64_t id)
+{
+    return id % 5 == 0 ? "" : id % 2 ? "in.a" : "in.b";
+}
+
 static void *race_appender(void *arg)
 {
     race *r = arg;
     for (unsigned i = 0; i < RACE_ITEMS; i++) {
         uint64_t id;
-        if (append_n(r->b, i, 150, &id) != LF_OK || id != i + 1) {
+        if (append_c(r->b, i, 150, race_source(i + 1), NULL, &id) != LF_OK || id != i + 1) {
             atomic_store(&r->failure, __LINE__);
             break;
         }
@@ -1932,20 +1938,299 @@ static void test_inflight_race(void **state)
     lf_agent_buffer_stats st = stats_of(r->b);
     assert_int_equal(st.items_pending, 0);
     uint64_t total = 0, not_delivered = 0, not_delivered_items = 0;
+    const char *sources[] = {"in.a", "in.b", ""};
+    uint64_t src_items[3] = {0}, src_records[3] = {0};
     for (uint64_t id = 1; id <= RACE_ITEMS; id++) {
         assert_true(r->delivered[id] <= 1);
         total += rec_of(id);
         if (r->delivered[id] == 0) {
             not_delivered += rec_of(id);
             not_delivered_items++;
+            size_t k = 0;
+            while (strcmp(sources[k], race_source(id)) != 0)
+                k++;
+            src_items[k]++;
+            src_records[k] += rec_of(id);
         }
     }
     assert_true(st.dropped_items > 0);
     assert_int_equal(st.dropped_items, not_delivered_items);
     assert_int_equal(st.dropped_records, not_delivered);
     assert_int_equal(r->delivered_records + st.dropped_records, total);
+    /* per source: exactly what of that input was never delivered */
+    for (size_t k = 0; k < 3; k++) {
+        uint64_t items = 0, records = 0;
+        assert_int_equal(lf_agent_buffer_dropped_for(r->b, sources[k], &items, &records, NULL),
+                         LF_OK);
+        assert_int_equal(items, src_items[k]);
+        assert_int_equal(records, src_records[k]);
+        assert_true(items > 0);
+    }
     lf_agent_buffer_close(r->b);
     free(r);
+    rm_rf(dir);
+}
+
+/* ---- drops per source (the agent's per-input metrics) ---- */
+
+static void dropped_of(lf_agent_buffer *b, const char *source, uint64_t *items, uint64_t *records)
+{
+    lf_error e = {0};
+    if (lf_agent_buffer_dropped_for(b, source, items, records, &e) != LF_OK)
+        fail_msg("dropped_for(%s): %s", source ? source : "(null)", e.message);
+}
+
+/*
+ * Assert what `source` has dropped: the items whose ids are in `ids` (0-terminated), with their
+ * record counts from rec_of.
+ */
+static void assert_dropped(lf_agent_buffer *b, const char *source, const uint64_t *ids)
+{
+    uint64_t want_items = 0, want_records = 0, items = 99, records = 99;
+    for (; *ids != 0; ids++) {
+        want_items++;
+        want_records += rec_of(*ids);
+    }
+    dropped_of(b, source, &items, &records);
+    if (items != want_items || records != want_records)
+        fail_msg("source \"%s\": dropped %" PRIu64 " items / %" PRIu64 " records, expected %" PRIu64
+                 " / %" PRIu64,
+                 source, items, records, want_items, want_records);
+}
+
+/* The global counters equal the sum over the given sources plus "" and the catch-all. */
+static void assert_sum(lf_agent_buffer *b, const char *const *sources, size_t n)
+{
+    uint64_t items = 0, records = 0, i, r;
+    for (size_t k = 0; k < n; k++) {
+        dropped_of(b, sources[k], &i, &r);
+        items += i;
+        records += r;
+    }
+    dropped_of(b, "", &i, &r);
+    items += i;
+    records += r;
+    dropped_of(b, LF_AGENT_BUFFER_SOURCE_OTHER, &i, &r);
+    items += i;
+    records += r;
+    lf_agent_buffer_stats st = stats_of(b);
+    assert_int_equal(st.dropped_items, items);
+    assert_int_equal(st.dropped_records, records);
+}
+
+/* Items of test_dropped_per_source: odd ids from in.a, even from in.b, 5 and 14 from none. */
+static const char *src_of(uint64_t id)
+{
+    if (id == 5 || id == 14)
+        return "";
+    return id % 2 ? "in.a" : "in.b";
+}
+
+static void append_src(lf_agent_buffer *b, uint64_t want_id)
+{
+    uint64_t id = 0;
+    assert_int_equal(append_c(b, (unsigned)(want_id - 1), 150, src_of(want_id), NULL, &id), LF_OK);
+    assert_int_equal(id, want_id);
+}
+
+/*
+ * Two inputs interleaved in a drop_oldest buffer of one item per segment (sources of 4 bytes:
+ * 224-byte items, 256-byte segments, 16 fit in 4096, and each further append drops exactly the
+ * oldest one). Every state of the shipper, then a reopen: the counts start again at 0, but the
+ * items recovered from the segments keep their source, so later drops go to the right input.
+ */
+static void test_dropped_per_source(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {
+        .max_bytes = 4096, .segment_bytes = 256, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    const char *const both[] = {"in.a", "in.b"};
+    const uint64_t none[] = {0};
+    for (uint64_t id = 1; id <= 16; id++)
+        append_src(b, id);
+    assert_int_equal(stats_of(b).dropped_items, 0);
+    assert_dropped(b, "in.a", none);
+    assert_dropped(b, "never-seen", none);
+    assert_dropped(b, NULL, none);
+    assert_dropped(b, LF_AGENT_BUFFER_SOURCE_OTHER, none);
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 8, &it, &n, NULL), LF_OK);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(it[i].source, src_of(it[i].id));
+    lf_agent_buffer_items_free(it, n);
+
+    /* 1 (in.a) in flight; 6 appends drop 1..6: 1 is not counted, the peeked 2..6 are */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 1, NULL), LF_OK);
+    for (uint64_t id = 17; id <= 22; id++)
+        append_src(b, id);
+    const uint64_t a1[] = {3, 0}, b1[] = {2, 4, 6, 0}, n1[] = {5, 0};
+    assert_dropped(b, "in.a", a1);
+    assert_dropped(b, "in.b", b1);
+    assert_dropped(b, "", n1);
+    assert_sum(b, both, 2);
+    assert_int_equal(stats_of(b).dropped_items, 5);
+    /* delivered: never counted, for nobody */
+    assert_int_equal(lf_agent_buffer_send_end(b, 1, LF_AGENT_BUFFER_SENT, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 1, NULL), LF_OK);
+    assert_dropped(b, "in.a", a1);
+    /* 7 (in.a) delivered, not yet acked, then dropped: not counted */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 7, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_send_end(b, 7, LF_AGENT_BUFFER_SENT, NULL), LF_OK);
+    append_src(b, 23);
+    assert_dropped(b, "in.a", a1);
+    assert_sum(b, both, 2);
+    /* 8 (in.b) in flight, dropped: counted for in.b only once abandoned */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 8, NULL), LF_OK);
+    append_src(b, 24);
+    assert_dropped(b, "in.b", b1);
+    assert_sum(b, both, 2);
+    assert_int_equal(lf_agent_buffer_send_end(b, 8, LF_AGENT_BUFFER_ABANDONED, NULL), LF_OK);
+    const uint64_t b2[] = {2, 4, 6, 8, 0};
+    assert_dropped(b, "in.b", b2);
+    assert_dropped(b, "in.a", a1);
+    assert_sum(b, both, 2);
+    /* 9 (in.a) in flight, dropped, then delivered: never counted */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 9, NULL), LF_OK);
+    append_src(b, 25);
+    assert_int_equal(lf_agent_buffer_send_end(b, 9, LF_AGENT_BUFFER_SENT, NULL), LF_OK);
+    assert_int_equal(lf_agent_buffer_ack(b, 9, NULL), LF_OK);
+    assert_dropped(b, "in.a", a1);
+    assert_dropped(b, "in.b", b2);
+    assert_dropped(b, "", n1);
+    assert_sum(b, both, 2);
+    assert_int_equal(stats_of(b).dropped_items, 6);
+    assert_int_equal(stats_of(b).items_pending, 16); /* 10..25 */
+
+    /* reopen: the counts are per process, the sources of 10..25 come back from the segments */
+    lf_agent_buffer_close(b);
+    b = open_buf(dir, &o);
+    assert_int_equal(stats_of(b).dropped_items, 0);
+    assert_dropped(b, "in.a", none);
+    assert_dropped(b, "in.b", none);
+    assert_dropped(b, "", none);
+    /* 13 (in.a) in flight; 6 appends drop 10..15 */
+    assert_int_equal(lf_agent_buffer_send_begin(b, 13, NULL), LF_OK);
+    for (uint64_t id = 26; id <= 31; id++)
+        append_src(b, id);
+    const uint64_t a3[] = {11, 15, 0}, b3[] = {10, 12, 0}, n3[] = {14, 0};
+    assert_dropped(b, "in.a", a3);
+    assert_dropped(b, "in.b", b3);
+    assert_dropped(b, "", n3);
+    assert_sum(b, both, 2);
+    assert_int_equal(lf_agent_buffer_send_end(b, 13, LF_AGENT_BUFFER_ABANDONED, NULL), LF_OK);
+    const uint64_t a4[] = {11, 13, 15, 0};
+    assert_dropped(b, "in.a", a4);
+    assert_dropped(b, "in.b", b3);
+    assert_sum(b, both, 2);
+    assert_int_equal(stats_of(b).dropped_items, 6);
+    /* and what was appended after the reopen is attributed too: 16..21 go */
+    for (uint64_t id = 32; id <= 37; id++)
+        append_src(b, id);
+    const uint64_t a5[] = {11, 13, 15, 17, 19, 21, 0}, b5[] = {10, 12, 16, 18, 20, 0};
+    assert_dropped(b, "in.a", a5);
+    assert_dropped(b, "in.b", b5);
+    assert_dropped(b, "", n3);
+    assert_sum(b, both, 2);
+    assert_int_equal(stats_of(b).dropped_items, 12);
+    assert_int_equal(lf_agent_buffer_peek(b, 100, &it, &n, NULL), LF_OK);
+    assert_int_equal(n, 16);
+    assert_int_equal(it[0].id, 22);
+    lf_agent_buffer_items_free(it, n);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/* Bad calls; nullable outputs. */
+static void test_dropped_for_invalid(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    lf_error e = {0};
+    uint64_t items = 7, records = 7;
+    assert_int_equal(lf_agent_buffer_dropped_for(NULL, "in.a", &items, &records, &e),
+                     LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_dropped_for(b, "in/a", &items, &records, &e), LF_ERR_INVALID);
+    assert_int_equal(lf_agent_buffer_dropped_for(b, "a*", &items, &records, &e), LF_ERR_INVALID);
+    char longname[LF_AGENT_BUFFER_SOURCE_MAX + 2];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    assert_int_equal(lf_agent_buffer_dropped_for(b, longname, &items, &records, &e),
+                     LF_ERR_INVALID);
+    assert_int_equal(items, 7);               /* untouched on error */
+    longname[LF_AGENT_BUFFER_SOURCE_MAX] = 0; /* 64 bytes: valid, never seen */
+    assert_int_equal(lf_agent_buffer_dropped_for(b, longname, &items, &records, &e), LF_OK);
+    assert_int_equal(items, 0);
+    assert_int_equal(records, 0);
+    assert_int_equal(lf_agent_buffer_dropped_for(b, "in.a", NULL, NULL, &e), LF_OK);
+    lf_agent_buffer_close(b);
+    rm_rf(dir);
+}
+
+/*
+ * More distinct sources than the table holds (items without a cursor may carry any number):
+ * the first 1024 names get their own counts, later ones count under "*", and the global counts
+ * stay the sum of all of them. Expectations come from what is left in the buffer.
+ */
+static void test_dropped_source_overflow(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer_options o = {
+        .max_bytes = 4096, .segment_bytes = 256, .policy = LF_AGENT_BUFFER_DROP_OLDEST};
+    lf_agent_buffer *b = open_buf(dir, &o);
+    const unsigned named = LF_AGENT_BUFFER_SOURCES_MAX + 10, total = named + 20;
+    char name[16];
+    for (unsigned i = 0; i < total; i++) {
+        uint64_t id;
+        snprintf(name, sizeof name, "s%04u", i);
+        assert_int_equal(append_c(b, i, 150, i < named ? name : NULL, NULL, &id), LF_OK);
+        assert_int_equal(id, i + 1);
+    }
+    lf_agent_buffer_item *it;
+    size_t n;
+    assert_int_equal(lf_agent_buffer_peek(b, 100, &it, &n, NULL), LF_OK);
+    assert_true(n > 0 && n < 20); /* every named item was dropped */
+    uint64_t first = it[0].id;
+    lf_agent_buffer_items_free(it, n);
+    uint64_t sum_items = 0, sum_records = 0, items, records, other_records = 0, none_records = 0;
+    for (unsigned i = 0; i < named; i++) {
+        snprintf(name, sizeof name, "s%04u", i);
+        dropped_of(b, name, &items, &records);
+        sum_items += items;
+        sum_records += records;
+        if (i < LF_AGENT_BUFFER_SOURCES_MAX) {
+            assert_int_equal(items, 1);
+            assert_int_equal(records, rec_of(i + 1));
+        } else {
+            assert_int_equal(items, 0); /* no slot of its own: counted under "*" */
+            other_records += rec_of(i + 1);
+        }
+    }
+    for (uint64_t id = named + 1; id < first; id++)
+        none_records += rec_of(id);
+    dropped_of(b, LF_AGENT_BUFFER_SOURCE_OTHER, &items, &records);
+    assert_int_equal(items, 10);
+    assert_int_equal(records, other_records);
+    sum_items += items;
+    sum_records += records;
+    dropped_of(b, "", &items, &records);
+    assert_int_equal(items, first - 1 - named);
+    assert_int_equal(records, none_records);
+    sum_items += items;
+    sum_records += records;
+    lf_agent_buffer_stats st = stats_of(b);
+    assert_int_equal(st.dropped_items, first - 1);
+    assert_int_equal(st.dropped_items, sum_items);
+    assert_int_equal(st.dropped_records, sum_records);
+    lf_agent_buffer_close(b);
     rm_rf(dir);
 }
 
@@ -1980,6 +2265,9 @@ int main(void)
         cmocka_unit_test(test_inflight_drop_exact),
         cmocka_unit_test(test_inflight_block_policy),
         cmocka_unit_test(test_inflight_race),
+        cmocka_unit_test(test_dropped_per_source),
+        cmocka_unit_test(test_dropped_for_invalid),
+        cmocka_unit_test(test_dropped_source_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

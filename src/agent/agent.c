@@ -118,6 +118,10 @@ static void *runner_main(void *arg)
 {
     runner *r = arg;
     lf_error err = {0};
+    /* Named threads: `top -H` and profilers show which input costs what. */
+    char tname[16];
+    snprintf(tname, sizeof tname, "in:%.12s", r->decl->name);
+    pthread_setname_np(pthread_self(), tname);
     lf_agent_log(LF_AGENT_LOG_INFO, "input", "%s (%s) started", r->decl->name, r->decl->type);
     if (lf_agent_pipeline_run(r->pipeline, &err) != LF_OK) {
         atomic_store(&r->failed, true);

@@ -34,7 +34,8 @@ struct lf_agent_pipeline {
     lf_buf plain;
     held *held;
     size_t n_held, cap_held;
-    int64_t first_ms; /* monotonic time of the batch's first record */
+    int64_t first_ms;   /* monotonic time of the batch's first record */
+    int64_t now_coarse; /* wall clock for the time-window check, refreshed per batch */
     lf_native_entry *entries;
     size_t cap_entries;
 
@@ -323,12 +324,17 @@ lf_err lf_agent_pipeline_add(lf_agent_pipeline *p, lf_agent_event *ev, lf_error 
 {
     if (grow((void **)&p->held, &p->cap_held, p->n_held + 1, sizeof *p->held) != LF_OK)
         return lf_error_set(err, LF_ERR_NOMEM, "pipeline: out of memory");
-    if (p->n_held == 0)
-        p->first_ms = monotonic_ms();
+    if (p->n_held == 0 || (p->n_held & 255) == 0) {
+        /* The window check needs "now" only to within seconds: read the clock per batch (and
+         * every 256 records), not per record. */
+        if (p->n_held == 0)
+            p->first_ms = monotonic_ms();
+        p->now_coarse = realtime_coarse_ns();
+    }
     size_t off = p->plain.len;
     int64_t ts = 0;
     atomic_fetch_add_explicit(&p->stats.bytes_in, ev->message_len, memory_order_relaxed);
-    lf_err rc = lf_agent_pipeline_encode(p, ev, realtime_coarse_ns(), &p->plain, &ts, err);
+    lf_err rc = lf_agent_pipeline_encode(p, ev, p->now_coarse, &p->plain, &ts, err);
     if (rc != LF_OK)
         return rc;
     p->held[p->n_held++] = (held){off, p->plain.len - off, ts};

@@ -23,6 +23,7 @@
  * curl's progress callback aborts a transfer at it. Until then a stopping shipper keeps
  * shipping and leaves as soon as the buffer is empty.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,6 +425,7 @@ static void wait_for_items(lf_agent_ship *s)
 static void *ship_main(void *arg)
 {
     lf_agent_ship *s = arg;
+    pthread_setname_np(pthread_self(), "ship");
     while (!aborted(s)) {
         if (!flush_ack(s)) {
             sleep_for(s, ACK_RETRY_MS, false);

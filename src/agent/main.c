@@ -139,6 +139,7 @@ int main(int argc, char **argv)
                          "configuration");
             /* The buffer persists across the restart, so the shipper need not drain it. */
             lf_agent_stop(agent, 0);
+            lf_agent_log_reset_repeats();
             agent = NULL;
             if (lf_agent_start(next, &agent, &err) == LF_OK) {
                 lf_agent_config_free(cfg);

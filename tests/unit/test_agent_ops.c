@@ -798,6 +798,30 @@ static void test_log_json(void **state)
     capture_stop(&c);
 }
 
+/* At a reload the limiter forgets what it saw: "input started" shows again at once, and a
+ * pending suppressed count is reported first. */
+static void test_log_reset_repeats(void **state)
+{
+    (void)state;
+    capture c;
+    capture_start(&c);
+    log_reset(false);
+    lf_agent_log(LF_AGENT_LOG_INFO, "input", "%s (%s) started", "app", "tail");
+    lf_agent_log(LF_AGENT_LOG_INFO, "input", "%s (%s) started", "app", "tail");
+    assert_int_equal(count_lines(capture_drain(&c)), 1);
+    capture_clear(&c);
+    lf_agent_log_reset_repeats();
+    const char *out = capture_drain(&c);
+    assert_int_equal(count_lines(out), 1); /* the summary of the one swallowed line */
+    assert_non_null(strstr(out, "suppressed 1"));
+    capture_clear(&c);
+    lf_agent_log(LF_AGENT_LOG_INFO, "input", "%s (%s) started", "app", "tail");
+    out = capture_drain(&c);
+    assert_int_equal(count_lines(out), 1);
+    assert_null(strstr(out, "suppressed"));
+    capture_stop(&c);
+}
+
 static void test_log_rate_limit(void **state)
 {
     (void)state;
@@ -1000,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_log_levels_and_text),
         cmocka_unit_test(test_log_json),
         cmocka_unit_test(test_log_rate_limit),
+        cmocka_unit_test(test_log_reset_repeats),
         cmocka_unit_test(test_log_threads),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

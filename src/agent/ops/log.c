@@ -315,6 +315,15 @@ void lf_agent_log(lf_agent_log_level level, const char *component, const char *f
     va_end(ap);
 }
 
+void lf_agent_log_reset_repeats(void)
+{
+    pthread_mutex_lock(&g_lock);
+    for (size_t i = 0; i < LOG_SLOTS; i++)
+        report_slot(&g_slots[i]);
+    memset(g_slots, 0, sizeof g_slots);
+    pthread_mutex_unlock(&g_lock);
+}
+
 void lf_agent_log_flush(void)
 {
     pthread_mutex_lock(&g_lock);

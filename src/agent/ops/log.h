@@ -63,6 +63,9 @@ void lf_agent_logv(lf_agent_log_level level, const char *component, const char *
 
 /* Write the pending "suppressed N" reports now, whatever their window (call at shutdown). */
 void lf_agent_log_flush(void);
+/* Report pending repeat counts and forget every message seen, so the next occurrence of any
+ * message is written at once (used at a reload: "input started" must show again). */
+void lf_agent_log_reset_repeats(void);
 
 /* ---- for tests and special callers ---- */
 

@@ -428,6 +428,17 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
             lf_agent_metric_f64(out, timed[k].name, labels, (double)v / timed[k].scale);
         }
     }
+    lf_agent_metric_help(out, "logflux_agent_dropped_records_total", "counter",
+                         "Records of this input deleted unsent by the drop_oldest policy.");
+    for (size_t i = 0; i < a->n_runners; i++) {
+        runner *r = &a->runners[i];
+        uint64_t records = 0;
+        if (r->pipeline == NULL ||
+            lf_agent_buffer_dropped_for(a->buffer, r->decl->name, NULL, &records, NULL) != LF_OK)
+            continue;
+        const char *labels[] = {"input", r->decl->name, "type", r->decl->type, NULL};
+        lf_agent_metric_u64(out, "logflux_agent_dropped_records_total", labels, records);
+    }
     lf_agent_metric_help(out, "logflux_agent_input_blocked", "gauge",
                          "1 while the input waits for buffer space.");
     for (size_t i = 0; i < a->n_runners; i++) {

@@ -55,6 +55,9 @@ done
 [ "$(metric logflux_agent_sealed_records_total)" -ge "$N" ] && ok || bad "drop_oldest stopped reading"
 DROPPED=$(metric logflux_agent_buffer_dropped_records_total)
 [ "$DROPPED" -gt 0 ] && ok || bad "nothing dropped although the buffer overflowed"
+# ... and attributed to the input whose records they were.
+[ "$(metric logflux_agent_dropped_records_total 'input="drop_oldest"')" -eq "$DROPPED" ] && ok ||
+    bad "per-input dropped $(metric logflux_agent_dropped_records_total) != buffer's $DROPPED"
 check "server back (2)" server_up
 expected=$((N + N - DROPPED)) # the block part's N are stored too
 check "the rest stored" wait_stored "$expected" 120

@@ -11,6 +11,8 @@
 #include "logflux/native.h"
 #include "logflux/payload.h"
 #include "ops/log.h"
+#include "ops/ops_text.h"
+#include "record_json.h"
 
 /* The payload's own window (payload.h): older than this, or further ahead, is stamped with
  * the read time instead (counted), since the server would refuse the whole block. */
@@ -45,8 +47,9 @@ struct lf_agent_pipeline {
     uint64_t session_records, session_bytes;
 
     lf_buf body, cursor;
-    lf_buf raw;  /* the message handed to the parser (never the event's own buffer) */
-    lf_buf text; /* the message, UTF-8-repaired and NUL-terminated */
+    bool slow_only; /* tests: always the general encoder */
+    lf_buf raw;     /* the message handed to the parser (never the event's own buffer) */
+    lf_buf text;    /* the message, UTF-8-repaired and NUL-terminated */
     char fixed[LF_AGENT_EVENT_MAX_LABELS + 2][REPAIR_MAX];
 };
 
@@ -117,80 +120,6 @@ void lf_agent_pipeline_free(lf_agent_pipeline *p)
     free(p);
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one (overlongs,
- * surrogates and values above U+10FFFF are invalid, as the payload encoder demands). */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return n;
-}
-
-/* Copy s into dst (cap bytes), invalid bytes replaced by U+FFFD, NUL-terminated; at most
- * `max_out` bytes of text, cut at a character boundary. Returns the length written. */
-static size_t utf8_repair(const char *s, size_t len, char *dst, size_t max_out)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        /* Fast path: eight ASCII bytes without NUL at a time (most log text). */
-        if (i + 8 <= len && o + 8 <= max_out) {
-            uint64_t w;
-            memcpy(&w, u + i, 8);
-            if (((w & highs) | ((w - ones) & ~w & highs)) == 0) {
-                memcpy(dst + o, &w, 8);
-                o += 8;
-                i += 8;
-                continue;
-            }
-        }
-        if (u[i] < 0x80 && u[i] != 0) {
-            if (o + 1 > max_out)
-                break;
-            dst[o++] = (char)u[i++];
-            continue;
-        }
-        size_t n = u[i] == 0 ? 0 : utf8_seq(u + i, len - i);
-        if (n == 0) {
-            if (o + 3 > max_out)
-                break;
-            memcpy(dst + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        } else {
-            if (o + n > max_out)
-                break;
-            memcpy(dst + o, u + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    dst[o] = '\0';
-    return o;
-}
-
 static bool utf8_valid_cstr(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -200,7 +129,7 @@ static bool utf8_valid_cstr(const char *s)
             i++;
             continue;
         }
-        size_t n = utf8_seq(u + i, len - i);
+        size_t n = lf_agent_utf8_seq(u + i, len - i);
         if (n == 0)
             return false;
         i += n;
@@ -213,7 +142,7 @@ static const char *clean(lf_agent_pipeline *p, size_t slot, const char *s)
 {
     if (utf8_valid_cstr(s))
         return s;
-    utf8_repair(s, strlen(s), p->fixed[slot], REPAIR_MAX - 1);
+    lf_agent_utf8_repair(s, strlen(s), p->fixed[slot], REPAIR_MAX - 1);
     return p->fixed[slot];
 }
 
@@ -252,19 +181,9 @@ lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_
         mlen = LF_PAYLOAD_MAX_MESSAGE;
         atomic_fetch_add(&p->stats.truncated, 1);
     }
-    /* Worst case every byte becomes a 3-byte U+FFFD; the repair cuts at the 1 MiB cap. */
-    p->text.len = 0;
-    if (lf_buf_reserve(&p->text, 3 * mlen + 4) != LF_OK)
-        return lf_error_set(err, LF_ERR_NOMEM, "pipeline: out of memory");
-    size_t tl =
-        mlen ? utf8_repair(ev->message, mlen, (char *)p->text.data, LF_PAYLOAD_MAX_MESSAGE) : 0;
-    p->text.data[tl] = '\0';
-    if (tl < mlen && tl == LF_PAYLOAD_MAX_MESSAGE)
-        atomic_fetch_add(&p->stats.truncated, 1);
-
     int level = ev->level;
     if (level < LF_LEVEL_EMERGENCY || level > LF_LEVEL_DEBUG)
-        level = lf_level_detect((const char *)p->text.data, tl);
+        level = lf_level_detect(ev->message, mlen);
     if (level < LF_LEVEL_EMERGENCY || level > LF_LEVEL_DEBUG)
         level = LF_LEVEL_INFO;
 
@@ -275,13 +194,45 @@ lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_
         ts = now_ns;
         atomic_fetch_add(&p->stats.time_clamped, 1);
     }
+    *ts_out = ts;
 
     lf_kv kv[LF_PAYLOAD_MAX_ATTRS];
     size_t n = 0;
     for (size_t i = 0; i < ev->n_labels && n < LF_PAYLOAD_MAX_ATTRS; i++)
-        kv[n++] = (lf_kv){ev->labels[i].key, clean(p, i, ev->labels[i].value)};
+        kv[n++] = (lf_kv){ev->labels[i].key, ev->labels[i].value};
     n = add_config_labels(p, p->opt.input_labels, kv, n);
     n = add_config_labels(p, p->opt.agent_labels, kv, n);
+
+    /* The one-pass writer covers every record whose source, logger and labels are valid
+     * UTF-8; the rest take the general encoder below (same bytes: see record_json.h). */
+    lf_agent_record_fields rf = {
+        .source = ev->source[0] ? ev->source : p->in->name,
+        .level = level,
+        .ts_ns = ts,
+        .message = ev->message ? ev->message : "",
+        .message_len = mlen,
+        .logger = ev->logger[0] ? ev->logger : NULL,
+        .attributes = kv,
+        .n_attributes = n,
+    };
+    size_t tl = 0;
+    if (!p->slow_only && lf_agent_record_json(out, &rf, &tl)) {
+        if (tl < mlen && tl + 4 > LF_PAYLOAD_MAX_MESSAGE)
+            atomic_fetch_add(&p->stats.truncated, 1);
+        return LF_OK;
+    }
+
+    /* Worst case every byte becomes a 3-byte U+FFFD; the repair cuts at the 1 MiB cap. */
+    p->text.len = 0;
+    if (lf_buf_reserve(&p->text, 3 * mlen + 4) != LF_OK)
+        return lf_error_set(err, LF_ERR_NOMEM, "pipeline: out of memory");
+    tl = mlen ? lf_agent_utf8_repair(rf.message, mlen, (char *)p->text.data, LF_PAYLOAD_MAX_MESSAGE)
+              : 0;
+    p->text.data[tl] = '\0';
+    if (tl < mlen && tl + 4 > LF_PAYLOAD_MAX_MESSAGE)
+        atomic_fetch_add(&p->stats.truncated, 1);
+    for (size_t i = 0; i < n; i++)
+        kv[i].value = clean(p, i, kv[i].value);
 
     lf_payload pl;
     memset(&pl, 0, sizeof pl);
@@ -296,13 +247,18 @@ lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_
     size_t before = out->len;
     lf_err rc = lf_payload_encode(&pl, out, err);
     if (rc != LF_OK) {
-        /* Only a label the encoder refuses can get here; keep the record without them. */
+        /* A label the encoder refuses (a repaired value over 256 bytes): keep the record
+         * without the labels rather than lose it. */
         out->len = before;
         pl.n_attributes = 0;
         rc = lf_payload_encode(&pl, out, err);
     }
-    *ts_out = ts;
     return rc;
+}
+
+void lf_agent_pipeline_set_general_encoder(lf_agent_pipeline *p, bool only)
+{
+    p->slow_only = only;
 }
 
 static lf_err grow(void **arr, size_t *cap, size_t need, size_t elem)

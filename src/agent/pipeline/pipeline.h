@@ -85,6 +85,9 @@ void lf_agent_pipeline_free(lf_agent_pipeline *p);
  * current time). */
 lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_t now_ns,
                                 lf_buf *out, int64_t *ts_out, lf_error *err);
+/* Tests: encode every record with the general encoder (lf_payload_encode) instead of the
+ * one-pass writer, to compare the two. */
+void lf_agent_pipeline_set_general_encoder(lf_agent_pipeline *p, bool only);
 /* Feed one event, sealing and appending when the batch is full (what run() does per record;
  * for tests and the bench). */
 lf_err lf_agent_pipeline_add(lf_agent_pipeline *p, lf_agent_event *ev, lf_error *err);

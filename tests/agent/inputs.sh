@@ -42,6 +42,7 @@ inputs:
   - type: socket
     name: sock
     path: '$SOCK'
+    acks: true
   - type: journald
     name: journal
     path: '$WORK/journal'

@@ -56,6 +56,8 @@ static lf_agent_input *make_input(const char *const *kv, size_t n, lf_error *err
     lf_error err = {0};
     assert_int_equal(lf_options_defaults(t->options, t->n_options, cfg, &err), LF_OK);
     assert_int_equal(lf_options_set(t->options, t->n_options, cfg, "path", g_path, &err), LF_OK);
+    /* Acks are off by default (the SDKs' clients never read them); most tests are about them. */
+    assert_int_equal(lf_options_set(t->options, t->n_options, cfg, "acks", "true", &err), LF_OK);
     for (size_t i = 0; i + 1 < n; i += 2)
         assert_int_equal(lf_options_set(t->options, t->n_options, cfg, kv[i], kv[i + 1], &err),
                          LF_OK);

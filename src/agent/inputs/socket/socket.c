@@ -34,9 +34,10 @@ static const lf_option socket_options[] = {
      offsetof(socket_config, max_pending_acks),
      "Lines per client whose records were taken but not yet made durable; at the limit the "
      "client's further lines wait (it is pushed back) until the next commit."},
-    {"acks", LF_OPT_BOOL, "true", 0, 0, NULL, offsetof(socket_config, acks),
-     "Acknowledge each entry/batch line once durable. Turn off for clients that never read "
-     "the socket (they would be pushed back once 256 KiB of replies are unread)."},
+    {"acks", LF_OPT_BOOL, "false", 0, 0, NULL, offsetof(socket_config, acks),
+     "Acknowledge each entry/batch line once it is durable, for clients that wait for that "
+     "and resend what was not acknowledged. Off by default: the LogFlux SDKs' agent clients "
+     "never read acks and would be pushed back once 256 KiB of them were unread."},
 };
 
 static lf_err socket_validate(const void *config, lf_error *err)

@@ -255,6 +255,25 @@ static void test_roundtrip(void **state)
     rm_rf(dir);
 }
 
+/* One buffer directory, one user: a second open (another agent, a requeue) is refused until
+ * the first closes. */
+static void test_single_user(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_dir(dir);
+    lf_agent_buffer *b = open_buf(dir, NULL);
+    lf_agent_buffer *second = NULL;
+    lf_error err = {0};
+    assert_int_equal(lf_agent_buffer_open(dir, NULL, &second, &err), LF_ERR_CONFLICT);
+    assert_null(second);
+    assert_non_null(strstr(err.message, "in use by another process"));
+    lf_agent_buffer_close(b);
+    assert_int_equal(lf_agent_buffer_open(dir, NULL, &second, &err), LF_OK);
+    lf_agent_buffer_close(second);
+    rm_rf(dir);
+}
+
 static void test_invalid_input(void **state)
 {
     (void)state;
@@ -2239,6 +2258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_invalid_input),
+        cmocka_unit_test(test_single_user),
         cmocka_unit_test(test_format_bytes),
         cmocka_unit_test(test_bound_block),
         cmocka_unit_test(test_bound_drop_oldest),

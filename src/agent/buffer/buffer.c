@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -821,6 +822,14 @@ lf_err lf_agent_buffer_open(const char *dir, const lf_agent_buffer_options *opt,
     lf_err rc = LF_OK;
     if (b->dirfd < 0)
         rc = abuf_io_fail(err, "open directory", dir);
+    else if (flock(b->dirfd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        /* Two processes appending to one buffer would hand out the same ids and interleave
+         * writes. The lock goes with the directory's descriptor (closed at close, or by the
+         * kernel when the process dies). */
+        rc = lf_error_set(err, LF_ERR_CONFLICT,
+                          "agent buffer: %s is in use by another process (another agent, or a "
+                          "requeue, on the same state_dir)",
+                          dir);
     else if (abuf_sources_init(b) != LF_OK)
         rc = lf_error_set(err, LF_ERR_NOMEM, "agent buffer: open");
     else

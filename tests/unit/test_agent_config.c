@@ -127,6 +127,8 @@ static void test_mistakes_named(void **state)
         {HEAD "buffer: {policy: sometimes}\ninputs:\n  - {type: tail, paths: [/x]}\n",
          "buffer.policy: 'sometimes' is not one of block|drop_oldest"},
         {HEAD "inputs: []\n", "at least one input"},
+        {HEAD "inputs:\n  - {type: tail, paths: [/x], multiline: {first_line: 'a[b'}}\n",
+         "multiline.first_line is not a POSIX extended regex"},
         {HEAD "inputs: {type: tail}\n", "inputs: expected a list"},
         {"tenant: acme\napp: web\napi_key: k\npublic_key_file: /k\ninputs:\n  - {type: tail, "
          "paths: [/x]}\n",

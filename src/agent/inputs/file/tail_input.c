@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <stddef.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,19 @@ static lf_err tail_validate(const void *config, lf_error *err)
         if (!c->paths.items[i] || c->paths.items[i][0] != '/')
             return lf_error_set(err, LF_ERR_INVALID, "tail: paths[%zu] must be an absolute path",
                                 i);
+    if (c->multiline_first_line && c->multiline_first_line[0]) {
+        /* Compiled here too, so --check-config refuses a bad pattern instead of the start. */
+        regex_t re;
+        int rc = regcomp(&re, c->multiline_first_line, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char why[128];
+            regerror(rc, &re, why, sizeof why);
+            return lf_error_set(err, LF_ERR_INVALID,
+                                "tail: multiline.first_line is not a POSIX extended regex: %s",
+                                why);
+        }
+        regfree(&re);
+    }
     return LF_OK;
 }
 

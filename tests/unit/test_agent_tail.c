@@ -542,6 +542,235 @@ static void test_truncate_regrow_between_polls(void **state)
     regrow_case(true);
 }
 
+/* ---- copytruncate, step by step (the sequence of tests/agent/tail_rotation.sh) ---- */
+
+/* Where the tail looks at the copy during the copytruncate. */
+enum ct_seen {
+    CT_SEEN_COMPLETE_LAGGING, /* copy complete, original not cut, its last lines not read yet */
+    CT_SEEN_EMPTY,            /* copy created, nothing in it yet */
+    CT_SEEN_HALF,             /* copy half written */
+    CT_SEEN_AFTER_CUT,        /* the cut noticed first */
+};
+
+typedef struct ct_ctx {
+    bool allow_copy;
+    int copy_asked;
+} ct_ctx;
+
+static bool ct_accept(void *ctx, const char *path)
+{
+    ct_ctx *c = ctx;
+    if (!strstr(path, "copy"))
+        return true;
+    c->copy_asked++;
+    return c->allow_copy;
+}
+
+static int ct_line(char *out, size_t cap, int i)
+{
+    char pad[151];
+    memset(pad, 'p', 150);
+    pad[150] = '\0';
+    return snprintf(out, cap, "zq1x %d %s payment processed %s", i, i % 10 ? "[INFO]" : "[ERROR]",
+                    pad);
+}
+
+static void ct_write(const char *name, int from, int to)
+{
+    char p[300], line[256];
+    mkpath(p, sizeof p, name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    assert_true(fd >= 0);
+    for (int i = from; i < to; i++) {
+        int k = ct_line(line, sizeof line - 1, i);
+        line[k++] = '\n';
+        assert_int_equal(write(fd, line, (size_t)k), k);
+    }
+    close(fd);
+}
+
+/* Read until nothing is left: the last call waited 300 ms, so it scanned and checked every
+ * file (poll interval 20 ms) and found nothing to read. */
+static void ct_drain(lf_tail *t, collected *c)
+{
+    lf_tail_record r;
+    for (int i = 0; i < 20000; i++) {
+        lf_err e = lf_tail_next(t, &r, 300, NULL);
+        if (e == LF_ERR_NOT_FOUND)
+            return;
+        assert_int_equal(e, LF_OK);
+        keep(c, &r);
+    }
+    fail_msg("tail did not drain");
+}
+
+/* One call that scans before it reads: once the poll interval has passed since the last scan,
+ * lf_tail_next rescans before it reads anything (not a race: the clock only moves forward). */
+static void ct_scan_then_one(lf_tail *t, collected *c, unsigned poll_ms)
+{
+    struct timespec ts = {0, (long)(poll_ms + 10) * 1000000L};
+    nanosleep(&ts, NULL);
+    lf_tail_record r;
+    assert_int_equal(lf_tail_next(t, &r, 1000, NULL), LF_OK);
+    keep(c, &r);
+}
+
+static void ct_exactly_once(const collected *c, int n)
+{
+    int *count = calloc((size_t)n, sizeof *count);
+    assert_non_null(count);
+    char want[256];
+    for (size_t i = 0; i < c->n; i++) {
+        int v = -1;
+        assert_int_equal(sscanf(c->v[i].data, "zq1x %d ", &v), 1);
+        assert_true(v >= 0 && v < n);
+        ct_line(want, sizeof want, v);
+        assert_string_equal(c->v[i].data, want); /* whole lines, never pieces */
+        assert_int_equal(c->v[i].flags & ~(unsigned)LF_TAIL_REC_AFTER_TRUNCATE, 0);
+        count[v]++;
+    }
+    for (int i = 0; i < n; i++) {
+        if (count[i] != 1)
+            fprintf(stderr, "line %d returned %d times\n", i, count[i]);
+        assert_int_equal(count[i], 1);
+    }
+    free(count);
+}
+
+static void ct_exact_case(enum ct_seen seen)
+{
+    char g1[300], g2[300], app[300], copy[300], p[300];
+    mkpath(g1, sizeof g1, "*.log");
+    mkpath(g2, sizeof g2, "*.log.[0-9]");
+    mkpath(app, sizeof app, "app.log");
+    mkpath(copy, sizeof copy, "copy1099.log");
+    const char *globs[] = {g1, g2};
+    ct_ctx ctx = {true, 0};
+    lf_tail_options o = base_opts(globs, 2);
+    o.read_from_head = true;
+    o.poll_interval_ms = 20;
+    o.rotate_wait_ms = 5000; /* nothing here may be decided by a timeout */
+    o.accept = ct_accept;
+    o.accept_ctx = &ctx;
+    lf_tail *t;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    collected c = {0};
+
+    /* A rename rotation, then app.log is a new file holding 700..999, all read. */
+    ct_write("app.log", 0, 700);
+    mkpath(p, sizeof p, "app.log.1");
+    assert_int_equal(rename(app, p), 0);
+    ct_write("app.log", 700, 1000);
+    ct_drain(t, &c);
+    assert_int_equal(c.n, 1000);
+
+    /* 1000..1099 written, not read yet; then the copy is made. */
+    ct_write("app.log", 1000, 1100);
+    struct stat st;
+    assert_int_equal(stat(app, &st), 0);
+    switch (seen) {
+    case CT_SEEN_COMPLETE_LAGGING:
+        copy_file(app, copy);
+        ct_scan_then_one(t, &c, o.poll_interval_ms);
+        assert_string_equal(c.v[1000].path, app); /* the original was still behind */
+        break;
+    case CT_SEEN_EMPTY:
+        close(open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+        ct_scan_then_one(t, &c, o.poll_interval_ms);
+        copy_file(app, copy);
+        break;
+    case CT_SEEN_HALF: {
+        int in = open(app, O_RDONLY), out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert_true(in >= 0 && out >= 0);
+        size_t half = (size_t)st.st_size / 2;
+        char *buf = malloc((size_t)st.st_size);
+        assert_non_null(buf);
+        assert_int_equal(read(in, buf, (size_t)st.st_size), st.st_size);
+        assert_int_equal(write(out, buf, half), (ssize_t)half);
+        ct_scan_then_one(t, &c, o.poll_interval_ms);
+        assert_int_equal(write(out, buf + half, (size_t)st.st_size - half),
+                         st.st_size - (ssize_t)half);
+        free(buf);
+        close(in);
+        close(out);
+        break;
+    }
+    case CT_SEEN_AFTER_CUT:
+        ctx.allow_copy = false;
+        copy_file(app, copy);
+        break;
+    }
+    if (seen != CT_SEEN_AFTER_CUT)
+        assert_int_equal(ctx.copy_asked, 1); /* that call's scan was the one that found it */
+    assert_int_equal(truncate(app, 0), 0);   /* no write between the copy and the cut */
+    if (seen == CT_SEEN_AFTER_CUT) {
+        ct_drain(t, &c);
+        lf_tail_stats mid;
+        lf_tail_get_stats(t, &mid);
+        assert_int_equal(mid.truncations, 1);
+        ctx.allow_copy = true;
+    }
+
+    /* Written after the cut, then a rename rotation and a new app.log. */
+    ct_write("app.log", 1100, 1400);
+    mkpath(p, sizeof p, "app.log.2");
+    assert_int_equal(rename(app, p), 0);
+    ct_write("app.log", 1400, 1500);
+    ct_drain(t, &c);
+
+    ct_exactly_once(&c, 1500);
+    lf_tail_stats s;
+    lf_tail_get_stats(t, &s);
+    assert_int_equal(s.truncations, 1);
+    assert_int_equal(s.copy_resumes, 1);
+    lf_tail_destroy(t);
+    collected_free(&c);
+    char cmd[320];
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/*", g_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_copytruncate_exact_sequence(void **state)
+{
+    (void)state;
+    ct_exact_case(CT_SEEN_COMPLETE_LAGGING);
+    ct_exact_case(CT_SEEN_EMPTY);
+    ct_exact_case(CT_SEEN_HALF);
+    ct_exact_case(CT_SEEN_AFTER_CUT);
+}
+
+/* A copy that is never followed by a cut (a backup): the original returns all of it, so it
+ * starts at its end once rotate_wait has passed; what is appended to it later is read. */
+static void test_copy_without_cut(void **state)
+{
+    (void)state;
+    char g1[300], app[300], bak[300];
+    mkpath(g1, sizeof g1, "*.log");
+    mkpath(app, sizeof app, "app.log");
+    mkpath(bak, sizeof bak, "bak.log");
+    const char *globs[] = {g1};
+    lf_tail_options o = base_opts(globs, 1);
+    o.read_from_head = true;
+    lf_tail *t;
+    assert_int_equal(lf_tail_create(&o, &t, NULL), LF_OK);
+    collected c = {0};
+    ct_write("app.log", 0, 100);
+    ct_drain(t, &c);
+    assert_int_equal(c.n, 100);
+    copy_file(app, bak);
+    ct_write("app.log", 100, 150);
+    ct_drain(t, &c); /* 300 ms > rotate_wait (150 ms): the copy is settled by now */
+    ct_write("bak.log", 150, 160);
+    ct_drain(t, &c);
+    ct_exactly_once(&c, 160);
+    lf_tail_stats s;
+    lf_tail_get_stats(t, &s);
+    assert_int_equal(s.copy_resumes, 1);
+    assert_int_equal(s.truncations, 0);
+    lf_tail_destroy(t);
+    collected_free(&c);
+}
+
 static void test_restart_checkpoints(void **state)
 {
     (void)state;
@@ -879,6 +1108,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copytruncate, poll_only, teardown_dir),
         cmocka_unit_test_setup_teardown(test_truncate_regrow_between_polls, with_inotify,
                                         teardown_dir),
+        cmocka_unit_test_setup_teardown(test_copytruncate_exact_sequence, with_inotify,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_copytruncate_exact_sequence, poll_only, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_copy_without_cut, with_inotify, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_copy_without_cut, poll_only, teardown_dir),
         cmocka_unit_test_setup_teardown(test_restart_checkpoints, with_inotify, teardown_dir),
         cmocka_unit_test_setup_teardown(test_multiline, with_inotify, teardown_dir),
         cmocka_unit_test_setup_teardown(test_multiline, poll_only, teardown_dir),

@@ -78,7 +78,7 @@ void tail_bytes_free(tail_bytes *b)
     b->len = b->cap = 0;
 }
 
-static bool pread_full(int fd, uint8_t *p, size_t n, uint64_t off)
+bool tail_pread_full(int fd, uint8_t *p, size_t n, uint64_t off)
 {
     while (n > 0) {
         ssize_t r = pread(fd, p, n, (off_t)off);
@@ -98,9 +98,20 @@ bool tail_file_hash_prefix(int fd, uint32_t n, uint64_t *hash)
     uint8_t head[LF_TAIL_FP_MAX];
     if (n > LF_TAIL_FP_MAX)
         return false;
-    if (n > 0 && !pread_full(fd, head, n, 0))
+    if (n > 0 && !tail_pread_full(fd, head, n, 0))
         return false;
     *hash = tail_fnv1a(head, n);
+    return true;
+}
+
+bool tail_file_fingerprint(tail_file *f, uint32_t n)
+{
+    uint8_t head[LF_TAIL_FP_MAX];
+    if (n > LF_TAIL_FP_MAX || (n > 0 && !tail_pread_full(f->fd, head, n, 0)))
+        return false;
+    memcpy(f->head, head, n);
+    f->fp_len = n;
+    f->fp_hash = tail_fnv1a(head, n);
     return true;
 }
 
@@ -108,7 +119,7 @@ static void refresh_anchor(tail_file *f)
 {
     uint64_t off = f->consumed_off + (f->buf_len - f->buf_pos);
     size_t n = off < sizeof f->anchor ? (size_t)off : sizeof f->anchor;
-    f->anchor_len = pread_full(f->fd, f->anchor, n, off - n) ? n : 0;
+    f->anchor_len = tail_pread_full(f->fd, f->anchor, n, off - n) ? n : 0;
 }
 
 void tail_file_seek(tail_file *f, uint64_t off)
@@ -146,8 +157,8 @@ lf_err tail_file_open(lf_tail *t, const char *path, tail_file **out, lf_error *e
     }
     f->dev = (uint64_t)st.st_dev;
     f->ino = (uint64_t)st.st_ino;
-    f->fp_len = st.st_size < LF_TAIL_FP_MAX ? (uint32_t)st.st_size : LF_TAIL_FP_MAX;
-    if (!tail_file_hash_prefix(f->fd, f->fp_len, &f->fp_hash)) {
+    if (!tail_file_fingerprint(f, st.st_size < LF_TAIL_FP_MAX ? (uint32_t)st.st_size
+                                                              : LF_TAIL_FP_MAX)) {
         f->fp_len = 0;
         f->fp_hash = tail_fnv1a(NULL, 0);
     }
@@ -216,18 +227,28 @@ static void consume(tail_file *f, size_t n)
         f->buf_pos = f->buf_len = 0;
 }
 
+/* f was cut: everything before read_off was returned (or is held and will be flushed). A
+ * copy of f already found continues from read_off; otherwise a memo waits for one. */
 static void note_truncation(lf_tail *t, tail_file *f)
 {
     if (f->trunc_pending)
         return;
     uint64_t read_off = f->consumed_off + (f->buf_len - f->buf_pos);
+    f->trunc_pending = true;
+    t->stats.truncations++;
+    if (tail_copy_original_cut(t, f, read_off) > 0)
+        return;
     if (t->n_memo == TAIL_MEMO_MAX) {
         memmove(&t->memo[0], &t->memo[1], sizeof t->memo[0] * (TAIL_MEMO_MAX - 1));
         t->n_memo--;
     }
-    t->memo[t->n_memo++] = (tail_trunc_memo){f->fp_hash, f->fp_len, read_off, tail_now_ms()};
-    f->trunc_pending = true;
-    t->stats.truncations++;
+    tail_trunc_memo *m = &t->memo[t->n_memo++];
+    memcpy(m->head, f->head, f->fp_len);
+    m->fp_len = f->fp_len;
+    m->offset = read_off;
+    memcpy(m->anchor, f->anchor, f->anchor_len);
+    m->anchor_len = f->anchor_len;
+    m->at_ms = tail_now_ms();
 }
 
 void tail_file_check(lf_tail *t, tail_file *f)
@@ -243,6 +264,8 @@ void tail_file_check(lf_tail *t, tail_file *f)
             t->stats.rotations++;
         }
     }
+    if (f->copy_state != TAIL_COPY_NONE)
+        return; /* parked: nothing read yet, tail_copy_settle decides */
     uint64_t size = (uint64_t)st.st_size;
     uint64_t read_off = f->consumed_off + (f->buf_len - f->buf_pos);
     if (size < read_off) {
@@ -256,19 +279,14 @@ void tail_file_check(lf_tail *t, tail_file *f)
     }
     if (f->anchor_len > 0) {
         uint8_t now_bytes[sizeof f->anchor];
-        if (!pread_full(f->fd, now_bytes, f->anchor_len, read_off - f->anchor_len) ||
+        if (!tail_pread_full(f->fd, now_bytes, f->anchor_len, read_off - f->anchor_len) ||
             memcmp(now_bytes, f->anchor, f->anchor_len) != 0) {
             note_truncation(t, f);
             return;
         }
     }
-    if (f->fp_len < LF_TAIL_FP_MAX && size > f->fp_len) {
-        uint32_t n = size < LF_TAIL_FP_MAX ? (uint32_t)size : LF_TAIL_FP_MAX;
-        if (tail_file_hash_prefix(f->fd, n, &h)) {
-            f->fp_len = n;
-            f->fp_hash = h;
-        }
-    }
+    if (f->fp_len < LF_TAIL_FP_MAX && size > f->fp_len)
+        tail_file_fingerprint(f, size < LF_TAIL_FP_MAX ? (uint32_t)size : LF_TAIL_FP_MAX);
 }
 
 /* Restart at offset 0 of the new content after a truncation. */
@@ -280,8 +298,7 @@ static void restart_after_truncation(tail_file *f)
     f->trunc_pending = false;
     f->after_truncate = true;
     uint64_t size = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-    f->fp_len = size < LF_TAIL_FP_MAX ? (uint32_t)size : LF_TAIL_FP_MAX;
-    if (!tail_file_hash_prefix(f->fd, f->fp_len, &f->fp_hash)) {
+    if (!tail_file_fingerprint(f, size < LF_TAIL_FP_MAX ? (uint32_t)size : LF_TAIL_FP_MAX)) {
         f->fp_len = 0;
         f->fp_hash = tail_fnv1a(NULL, 0);
     }
@@ -343,7 +360,7 @@ static bool same_content(const tail_file *f, uint64_t read_off)
     if (!tail_file_hash_prefix(f->fd, f->fp_len, &h) || h != f->fp_hash)
         return false;
     return f->anchor_len == 0 ||
-           (pread_full(f->fd, now_bytes, f->anchor_len, read_off - f->anchor_len) &&
+           (tail_pread_full(f->fd, now_bytes, f->anchor_len, read_off - f->anchor_len) &&
             memcmp(now_bytes, f->anchor, f->anchor_len) == 0);
 }
 
@@ -382,6 +399,8 @@ static bool read_more(lf_tail *t, tail_file *f, int64_t now)
 
 bool tail_file_produce(lf_tail *t, tail_file *f, lf_tail_record *rec, int64_t now)
 {
+    if (f->copy_state != TAIL_COPY_NONE && !tail_copy_settle(t, f, now))
+        return false;
     for (;;) {
         const uint8_t *p = f->buf + f->buf_pos;
         size_t avail = f->buf_len - f->buf_pos;

@@ -1,8 +1,8 @@
 /*
  * tail_int.h — internal state of the tail input shared by its files: tail.c (the next() loop
  * and glob scanning), tail_file.c (one followed file: reading, lines, identity, truncation),
- * tail_watch_inotify.c / tail_watch_poll.c (wakeups), tail_checkpoint.c (SQLite),
- * tail_multiline.c (grouping). Not a public header.
+ * tail_watch_inotify.c / tail_watch_poll.c (wakeups), tail_copy.c (the copy rule),
+ * tail_checkpoint.c (SQLite), tail_multiline.c (grouping). Not a public header.
  */
 #ifndef LF_AGENT_TAIL_INT_H
 #define LF_AGENT_TAIL_INT_H
@@ -30,6 +30,15 @@ typedef struct tail_ml {
     int64_t last_append_ms;
 } tail_ml;
 
+/* Where a file found while running stands with respect to the copy rule (tail_copy.c). Any
+ * state but TAIL_COPY_NONE parks the file: it is not read until the state is resolved. */
+enum tail_copy_state {
+    TAIL_COPY_NONE = 0, /* decided; the file is read from its offset */
+    TAIL_COPY_MAYBE,    /* all its bytes so far are a prefix of a candidate's head: wait */
+    TAIL_COPY_OF_LIVE,  /* a copy of a followed file not seen truncated (yet): wait for it */
+    TAIL_COPY_AT,       /* the copy of a cut file: starts at copy_off once it is that long */
+};
+
 typedef struct tail_file {
     struct tail_file *next;
     char *path;
@@ -38,6 +47,7 @@ typedef struct tail_file {
     uint64_t fp_hash;
     uint32_t fp_len;
     uint32_t generation;
+    uint8_t head[LF_TAIL_FP_MAX]; /* the first fp_len bytes (fp_hash is their hash) */
     uint8_t *buf; /* unconsumed bytes are buf[buf_pos..buf_len); buf[buf_pos] is at consumed_off */
     size_t buf_pos, buf_len, buf_cap;
     uint64_t consumed_off;
@@ -49,13 +59,23 @@ typedef struct tail_file {
     bool after_truncate;
     bool trunc_pending; /* truncation seen: flush what we hold, then restart at 0 */
     tail_ml ml;
+    /* copy rule: state, the original (OF_LIVE), where to start and the bytes that must
+     * precede that offset (AT), since when the file is parked */
+    enum tail_copy_state copy_state;
+    uint64_t copy_dev, copy_ino;
+    uint64_t copy_off;
+    uint8_t copy_anchor[64];
+    size_t copy_anchor_len;
+    int64_t copy_since_ms;
 } tail_file;
 
 /* A recent truncation, kept so that the copy made by copytruncate can resume where we were. */
 typedef struct tail_trunc_memo {
-    uint64_t fp_hash;
+    uint8_t head[LF_TAIL_FP_MAX]; /* the file's first fp_len bytes before the cut */
     uint32_t fp_len;
-    uint64_t offset;
+    uint64_t offset;    /* everything before it was returned */
+    uint8_t anchor[64]; /* the bytes just before offset */
+    size_t anchor_len;
     int64_t at_ms;
 } tail_trunc_memo;
 
@@ -97,6 +117,11 @@ lf_err tail_file_open(lf_tail *t, const char *path, tail_file **out, lf_error *e
 void tail_file_close(lf_tail *t, tail_file *f);
 /* Hash of the first n bytes of fd; false when the file is shorter or unreadable. */
 bool tail_file_hash_prefix(int fd, uint32_t n, uint64_t *hash);
+/* Read all n bytes at off; false on a short read or an error. */
+bool tail_pread_full(int fd, uint8_t *p, size_t n, uint64_t off);
+/* Take the first n bytes (at most LF_TAIL_FP_MAX) as f's head and fingerprint; on a short
+ * read f is left as it was and false is returned. */
+bool tail_file_fingerprint(tail_file *f, uint32_t n);
 void tail_file_seek(tail_file *f, uint64_t off);
 /* Per-tick check: rotation, deletion, truncation, fingerprint growth. */
 void tail_file_check(lf_tail *t, tail_file *f);
@@ -128,6 +153,16 @@ lf_err tail_ckpt_put(tail_ckpt *c, const lf_tail_position *pos, size_t n, lf_tai
 /* Write each position whose row is behind it (lf_tail_restore's rule), in one transaction. */
 lf_err tail_ckpt_put_if_ahead(tail_ckpt *c, const lf_tail_position *pos, size_t n, size_t *applied,
                               lf_error *err);
+
+/* tail_copy.c */
+/* Decide where a file found while running (and without a checkpoint) starts: at 0 (new
+ * content), or, if it may be the copy made by copytruncate, parked until that is settled. */
+void tail_copy_begin(lf_tail *t, tail_file *f, int64_t now);
+/* Try to resolve a parked file. true once f has a read offset (copy_state NONE). */
+bool tail_copy_settle(lf_tail *t, tail_file *f, int64_t now);
+/* o was found cut with everything before read_off returned: its copies parked as OF_LIVE now
+ * start at read_off. Returns how many there were (0: keep a memo for a copy found later). */
+size_t tail_copy_original_cut(lf_tail *t, const tail_file *o, uint64_t read_off);
 
 /* tail_watch_inotify.c */
 void tail_inotify_init(lf_tail *t);

@@ -6,12 +6,11 @@
  * Where a newly seen file starts:
  *   1. a checkpoint for its (dev, inode) whose fingerprint matches its content: the committed
  *      offset (or 0 if the file is now shorter: it was truncated while we were down);
- *   2. otherwise, for a file that appeared while running, the copy rule: if its first fp_len
- *      bytes (fp_len >= 64) match the fingerprint of a file we truncated recently, or of a
- *      file we are following under another inode, it is the copy made by copytruncate and it
- *      starts where we were in the original, so the lines we had not read yet are not lost;
- *   3. otherwise a file present at start begins at 0 with read_from_head, else at its end;
- *      a file that appeared while running begins at 0 (all of it is new).
+ *   2. otherwise, for a file that appeared while running, the copy rule (tail_copy.c): if it
+ *      may be the copy made by copytruncate of a file we follow or truncated recently, it is
+ *      parked until that is settled, then starts where the original's returned bytes end;
+ *      otherwise it begins at 0 (all of it is new);
+ *   3. a file present at start begins at 0 with read_from_head, else at its end.
  */
 #define _GNU_SOURCE
 #include <glob.h>
@@ -20,9 +19,6 @@
 #include <sys/stat.h>
 
 #include "tail_int.h"
-
-#define TAIL_COPY_MIN_FP 64
-#define TAIL_MEMO_TTL_MS 300000
 
 static tail_file *find_identity(lf_tail *t, uint64_t dev, uint64_t ino)
 {
@@ -55,35 +51,6 @@ static bool apply_checkpoint(lf_tail *t, tail_file *f, uint64_t size, uint64_t *
     return true;
 }
 
-static bool apply_copy_rule(lf_tail *t, tail_file *f, uint64_t size, uint64_t *start)
-{
-    int64_t now = tail_now_ms();
-    uint64_t h;
-    for (size_t i = 0; i < t->n_memo; i++) {
-        tail_trunc_memo *m = &t->memo[i];
-        if (now - m->at_ms > TAIL_MEMO_TTL_MS || m->fp_len < TAIL_COPY_MIN_FP || size < m->offset)
-            continue;
-        if (tail_file_hash_prefix(f->fd, m->fp_len, &h) && h == m->fp_hash) {
-            *start = m->offset;
-            memmove(m, m + 1, sizeof *m * (t->n_memo - i - 1));
-            t->n_memo--;
-            t->stats.copy_resumes++;
-            return true;
-        }
-    }
-    for (tail_file *o = t->files; o; o = o->next) {
-        uint64_t read_off = o->consumed_off + (o->buf_len - o->buf_pos);
-        if (o->fp_len < TAIL_COPY_MIN_FP || o->trunc_pending || size < read_off)
-            continue;
-        if (tail_file_hash_prefix(f->fd, o->fp_len, &h) && h == o->fp_hash) {
-            *start = read_off;
-            t->stats.copy_resumes++;
-            return true;
-        }
-    }
-    return false;
-}
-
 static lf_err add_file(lf_tail *t, const char *path, lf_error *err)
 {
     tail_file *f;
@@ -96,10 +63,12 @@ static lf_err add_file(lf_tail *t, const char *path, lf_error *err)
         return LF_OK;
     }
     uint64_t size = (uint64_t)st.st_size, start;
-    if (!apply_checkpoint(t, f, size, &start) &&
-        !(t->first_scan_done && apply_copy_rule(t, f, size, &start)))
-        start = (!t->first_scan_done && !t->read_from_head) ? size : 0;
-    tail_file_seek(f, start);
+    if (apply_checkpoint(t, f, size, &start))
+        tail_file_seek(f, start);
+    else if (t->first_scan_done)
+        tail_copy_begin(t, f, tail_now_ms()); /* from 0, unless it may be a copy */
+    else
+        tail_file_seek(f, t->read_from_head ? 0 : size);
     tail_file **tail_link = &t->files;
     while (*tail_link)
         tail_link = &(*tail_link)->next;

@@ -5,6 +5,7 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buffer/buffer.h"
 #include "ops/log.h"
@@ -31,6 +33,7 @@ typedef struct runner {
     bool started;
     atomic_bool done;
     atomic_bool failed;
+    atomic_bool ready; /* input and pipeline exist: metrics may read them */
 } runner;
 
 struct lf_agent {
@@ -43,6 +46,13 @@ struct lf_agent {
     runner *runners;
     size_t n_runners;
     int64_t started_s;
+    /* Only a fingerprint configured and no cached key: a thread asks the server, checks the
+     * answer against the pin, then starts the inputs. */
+    pthread_t keyfetch;
+    bool keyfetch_started;
+    atomic_bool key_ready;
+    char *api_key; /* kept only while fetching (wiped after) */
+    lf_agent_ship_options ship_opt;
 };
 
 static lf_err make_dir(const char *path, lf_error *err)
@@ -52,36 +62,66 @@ static lf_err make_dir(const char *path, lf_error *err)
     return LF_OK;
 }
 
-static lf_err load_customer_key(const lf_agent_config *cfg, lf_pubkey **out, lf_error *err)
+/* Parse a PEM public key and hold it to the pinned fingerprint (when one is configured). */
+static lf_err key_from_pem(const lf_agent_config *cfg, const char *pem, size_t n, const char *what,
+                           lf_pubkey **out, lf_error *err)
 {
-    FILE *f = fopen(cfg->public_key_file, "rb");
+    lf_error inner = {0};
+    if (lf_pubkey_from_pem(pem, n, out, &inner) != LF_OK)
+        return lf_error_set(err, LF_ERR_INVALID, "%s: %s", what, inner.message);
+    if (cfg->public_key_fingerprint[0] == '\0')
+        return LF_OK;
+    char fp[LF_FINGERPRINT_STR_LEN];
+    if (lf_pubkey_fingerprint(*out, fp, err) != LF_OK ||
+        strcasecmp(fp, cfg->public_key_fingerprint)) {
+        lf_pubkey_free(*out);
+        *out = NULL;
+        return lf_error_set(err, LF_ERR_AUTH,
+                            "%s has fingerprint %s, but public_key_fingerprint pins %s: refusing "
+                            "to seal to it",
+                            what, fp, cfg->public_key_fingerprint);
+    }
+    return LF_OK;
+}
+
+static lf_err key_from_file(const lf_agent_config *cfg, const char *path, const char *what,
+                            lf_pubkey **out, lf_error *err)
+{
+    FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return lf_error_set(err, LF_ERR_IO, "public_key_file %s: %s", cfg->public_key_file,
-                            strerror(errno));
+        return lf_error_set(err, errno == ENOENT ? LF_ERR_NOT_FOUND : LF_ERR_IO, "%s %s: %s", what,
+                            path, strerror(errno));
     char pem[16384];
     size_t n = fread(pem, 1, sizeof pem - 1, f);
     fclose(f);
     pem[n] = '\0';
-    lf_error inner = {0};
-    if (lf_pubkey_from_pem(pem, n, out, &inner) != LF_OK)
-        return lf_error_set(err, LF_ERR_INVALID, "public_key_file %s: %s", cfg->public_key_file,
-                            inner.message);
-    if (cfg->public_key_fingerprint[0] != '\0') {
-        char fp[LF_FINGERPRINT_STR_LEN];
-        if (lf_pubkey_fingerprint(*out, fp, err) != LF_OK) {
-            lf_pubkey_free(*out);
-            return LF_ERR_CRYPTO;
-        }
-        if (strcasecmp(fp, cfg->public_key_fingerprint) != 0) {
-            lf_pubkey_free(*out);
-            *out = NULL;
-            return lf_error_set(err, LF_ERR_AUTH,
-                                "public_key_file %s has fingerprint %s, but "
-                                "public_key_fingerprint pins %s: refusing to seal to it",
-                                cfg->public_key_file, fp, cfg->public_key_fingerprint);
-        }
+    char label[4200];
+    snprintf(label, sizeof label, "%s %s", what, path);
+    return key_from_pem(cfg, pem, n, label, out, err);
+}
+
+/* Where a key fetched from the server is kept, so later starts need no server. */
+static void key_cache_path(const lf_agent_config *cfg, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/customer-key.pem", cfg->state_dir);
+}
+
+/* tmp + fsync + rename: a torn cache file would only be refused (fingerprint), but why risk
+ * a refetch. Failure is logged, not fatal: the key is in memory. */
+static void key_cache_write(const lf_agent_config *cfg, const char *pem)
+{
+    char path[4096], tmp[4200];
+    key_cache_path(cfg, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    size_t n = strlen(pem);
+    bool ok = fd >= 0 && write(fd, pem, n) == (ssize_t)n && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        lf_agent_log(LF_AGENT_LOG_WARN, "agent", "could not cache the customer key in %s", path);
     }
-    return LF_OK;
 }
 
 static lf_err make_parser(const lf_agent_config *cfg, const char *name, lf_parser **out,
@@ -168,10 +208,67 @@ static lf_err start_runner(lf_agent *a, runner *r, lf_error *err)
     };
     if ((rc = lf_agent_pipeline_new(&po, r->input, &r->pipeline, err)) != LF_OK)
         return rc;
+    atomic_store(&r->ready, true);
     if (pthread_create(&r->thread, NULL, runner_main, r) != 0)
         return lf_error_set(err, LF_ERR_IO, "input %s: cannot start its thread", d->name);
     r->started = true;
     return LF_OK;
+}
+
+static lf_err start_inputs(lf_agent *a, lf_error *err)
+{
+    for (size_t i = 0; i < a->n_runners; i++) {
+        lf_err rc = start_runner(a, &a->runners[i], err);
+        if (rc != LF_OK)
+            return rc;
+    }
+    return LF_OK;
+}
+
+static bool sleep_unless_stopped(lf_agent *a, int64_t ms)
+{
+    for (int64_t t = 0; t < ms && !atomic_load(&a->stop); t += 100) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !atomic_load(&a->stop);
+}
+
+static void *keyfetch_main(void *arg)
+{
+    lf_agent *a = arg;
+    pthread_setname_np(pthread_self(), "keyfetch");
+    int64_t delay = 1000;
+    do {
+        lf_buf pem = LF_BUF_INIT;
+        lf_error e = {0};
+        lf_pubkey *key = NULL;
+        lf_err rc = lf_agent_ship_fetch_customer_key(&a->ship_opt, &pem, &e);
+        if (rc == LF_OK)
+            rc = key_from_pem(a->cfg, (const char *)pem.data, pem.len,
+                              "the customer key the server answered", &key, &e);
+        if (rc == LF_OK) {
+            key_cache_write(a->cfg, (const char *)pem.data);
+            a->customer_key = key;
+            atomic_store(&a->key_ready, true);
+            lf_agent_log(LF_AGENT_LOG_INFO, "agent",
+                         "customer key %s fetched from the server and cached; starting inputs",
+                         a->cfg->public_key_fingerprint);
+            lf_buf_free(&pem);
+            lf_error se = {0};
+            if (start_inputs(a, &se) != LF_OK)
+                lf_agent_log(LF_AGENT_LOG_ERROR, "agent", "cannot start inputs: %s", se.message);
+            break;
+        }
+        lf_buf_free(&pem);
+        /* A key that does not match the pin is an attack or a mistake: say so loudly, keep
+         * asking (the operator may fix the registration), never seal to it. */
+        lf_agent_log(rc == LF_ERR_AUTH ? LF_AGENT_LOG_ERROR : LF_AGENT_LOG_WARN, "agent",
+                     "no customer key yet (only its fingerprint is configured): %s", e.message);
+        delay = delay * 2 > 60000 ? 60000 : delay * 2;
+    } while (sleep_unless_stopped(a, delay));
+    lf_wipe(a->api_key, strlen(a->api_key));
+    return NULL;
 }
 
 static void ops_metrics(void *ctx, lf_buf *out)
@@ -194,8 +291,16 @@ lf_err lf_agent_start(const lf_agent_config *cfg, lf_agent **out, lf_error *err)
     char path[4096];
     char *api_key = NULL;
     lf_err rc = make_dir(cfg->state_dir, err);
-    if (rc == LF_OK)
-        rc = load_customer_key(cfg, &a->customer_key, err);
+    if (rc == LF_OK && cfg->public_key_file[0] != '\0') {
+        rc = key_from_file(cfg, cfg->public_key_file, "public_key_file", &a->customer_key, err);
+    } else if (rc == LF_OK) {
+        char cache[4096];
+        key_cache_path(cfg, cache, sizeof cache);
+        lf_error e = {0};
+        lf_err kc = key_from_file(cfg, cache, "cached customer key", &a->customer_key, &e);
+        if (kc != LF_OK && kc != LF_ERR_NOT_FOUND)
+            lf_agent_log(LF_AGENT_LOG_WARN, "agent", "ignoring the cached key: %s", e.message);
+    }
     if (rc == LF_OK)
         rc = lf_agent_config_api_key(cfg, &api_key, err);
     if (rc == LF_OK) {
@@ -230,10 +335,8 @@ lf_err lf_agent_start(const lf_agent_config *cfg, lf_agent **out, lf_error *err)
             .request_timeout_ms = cfg->ship_request_timeout_ms,
         };
         rc = lf_agent_ship_start(a->buffer, &so, &a->ship, err);
-    }
-    if (api_key) {
-        lf_wipe(api_key, strlen(api_key));
-        free(api_key);
+        a->ship_opt = so;
+        a->ship_opt.dead_letter_dir = NULL; /* the fetch needs the connection settings only */
     }
     if (rc == LF_OK && cfg->n_inputs) {
         a->runners = calloc(cfg->n_inputs, sizeof *a->runners);
@@ -246,8 +349,24 @@ lf_err lf_agent_start(const lf_agent_config *cfg, lf_agent **out, lf_error *err)
         runner *r = &a->runners[a->n_runners++];
         r->agent = a;
         r->decl = &cfg->inputs[i];
-        rc = start_runner(a, r, err);
     }
+    if (rc == LF_OK && a->customer_key != NULL) {
+        atomic_store(&a->key_ready, true);
+        rc = start_inputs(a, err);
+    } else if (rc == LF_OK) {
+        a->api_key = api_key; /* the fetch thread signs with it, then wipes it */
+        api_key = NULL;
+        a->ship_opt.api_key = a->api_key;
+        if (pthread_create(&a->keyfetch, NULL, keyfetch_main, a) != 0)
+            rc = lf_error_set(err, LF_ERR_IO, "cannot start the key fetch thread");
+        else
+            a->keyfetch_started = true;
+    }
+    if (api_key) {
+        lf_wipe(api_key, strlen(api_key));
+        free(api_key);
+    }
+    a->ship_opt.api_key = a->api_key; /* NULL once the key is known */
     if (rc == LF_OK && cfg->ops_listen[0] != '\0') {
         lf_agent_ops_options oo = {.listen = cfg->ops_listen,
                                    .allow_non_loopback = cfg->ops_allow_non_loopback,
@@ -279,6 +398,9 @@ void lf_agent_stop(lf_agent *a, int64_t ship_flush_ms)
     if (a == NULL)
         return;
     atomic_store(&a->stop, true);
+    if (a->keyfetch_started)
+        pthread_join(a->keyfetch, NULL);
+    free(a->api_key);
     for (size_t i = 0; i < a->n_runners; i++)
         if (a->runners[i].started)
             pthread_join(a->runners[i].thread, NULL);
@@ -305,7 +427,7 @@ static void counter(lf_buf *out, const char *name, const char *help, const char 
     lf_agent_metric_help(out, name, type, help);
     for (size_t i = 0; i < a->n_runners; i++) {
         runner *r = &a->runners[i];
-        if (r->pipeline == NULL)
+        if (!atomic_load(&r->ready))
             continue;
         lf_agent_pipeline_stats *s = lf_agent_pipeline_stats_of(r->pipeline);
         uint64_t v = atomic_load((atomic_uint_fast64_t *)((char *)s + field_off));
@@ -324,7 +446,7 @@ static void write_input_metrics(lf_agent *a, lf_buf *out)
 {
     lf_buf all = LF_BUF_INIT;
     for (size_t i = 0; i < a->n_runners; i++)
-        if (a->runners[i].input && a->runners[i].input->vt->write_metrics)
+        if (atomic_load(&a->runners[i].ready) && a->runners[i].input->vt->write_metrics)
             a->runners[i].input->vt->write_metrics(a->runners[i].input, &all);
     typedef struct line {
         const char *p;
@@ -420,7 +542,7 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
         lf_agent_metric_help(out, timed[k].name, timed[k].type, timed[k].help);
         for (size_t i = 0; i < a->n_runners; i++) {
             runner *r = &a->runners[i];
-            if (r->pipeline == NULL)
+            if (!atomic_load(&r->ready))
                 continue;
             lf_agent_pipeline_stats *s = lf_agent_pipeline_stats_of(r->pipeline);
             uint64_t v = atomic_load((atomic_uint_fast64_t *)((char *)s + timed[k].field));
@@ -433,7 +555,7 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
     for (size_t i = 0; i < a->n_runners; i++) {
         runner *r = &a->runners[i];
         uint64_t records = 0;
-        if (r->pipeline == NULL ||
+        if (!atomic_load(&r->ready) ||
             lf_agent_buffer_dropped_for(a->buffer, r->decl->name, NULL, &records, NULL) != LF_OK)
             continue;
         const char *labels[] = {"input", r->decl->name, "type", r->decl->type, NULL};
@@ -443,7 +565,7 @@ void lf_agent_write_metrics(lf_agent *a, lf_buf *out)
                          "1 while the input waits for buffer space.");
     for (size_t i = 0; i < a->n_runners; i++) {
         runner *r = &a->runners[i];
-        if (r->pipeline == NULL)
+        if (!atomic_load(&r->ready))
             continue;
         const char *labels[] = {"input", r->decl->name, "type", r->decl->type, NULL};
         lf_agent_metric_u64(out, "logflux_agent_input_blocked", labels,
@@ -486,7 +608,8 @@ int lf_agent_health(lf_agent *a, lf_buf *out)
     for (size_t i = 0; i < a->n_runners; i++) {
         runner *r = &a->runners[i];
         failed += atomic_load(&r->failed);
-        if (r->pipeline && atomic_load(&lf_agent_pipeline_stats_of(r->pipeline)->blocked))
+        if (atomic_load(&r->ready) &&
+            atomic_load(&lf_agent_pipeline_stats_of(r->pipeline)->blocked))
             blocked++;
     }
     lf_agent_buffer_stats bs;
@@ -498,12 +621,13 @@ int lf_agent_health(lf_agent *a, lf_buf *out)
      * restarting the agent would not help, and the buffer is doing its job. */
     int status = failed ? 503 : 200;
     lf_buf_printf(out,
-                  "{\"status\":\"%s\",\"inputs\":%zu,\"inputs_failed\":%zu,"
+                  "{\"status\":\"%s\",\"customer_key\":\"%s\",\"inputs\":%zu,\"inputs_failed\":%zu,"
                   "\"inputs_blocked\":%zu,\"buffer_bytes\":%llu,\"buffer_max_bytes\":%llu,"
                   "\"buffer_items\":%llu,\"ship_consecutive_failures\":%llu,"
                   "\"last_ship_success_ms\":%lld,\"last_status\":%ld,\"last_error\":\"",
-                  status == 200 ? "ok" : "failing", a->n_runners, failed, blocked,
-                  (unsigned long long)bs.bytes_used, (unsigned long long)a->cfg->buffer_max_bytes,
+                  status == 200 ? "ok" : "failing", atomic_load(&a->key_ready) ? "ok" : "fetching",
+                  a->n_runners, failed, blocked, (unsigned long long)bs.bytes_used,
+                  (unsigned long long)a->cfg->buffer_max_bytes,
                   (unsigned long long)bs.items_pending, (unsigned long long)ss.consecutive_failures,
                   (long long)ss.last_success_ms, ss.last_status);
     lf_agent_json_escape(out, ss.last_error, strlen(ss.last_error));

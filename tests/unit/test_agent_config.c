@@ -127,6 +127,11 @@ static void test_mistakes_named(void **state)
         {HEAD "buffer: {policy: sometimes}\ninputs:\n  - {type: tail, paths: [/x]}\n",
          "buffer.policy: 'sometimes' is not one of block|drop_oldest"},
         {HEAD "inputs: []\n", "at least one input"},
+        {HEAD "public_key_fingerprint: SHA256:abc\ninputs:\n  - {type: tail, paths: [/x]}\n",
+         "public_key_fingerprint must be SHA256: and 64 hex digits"},
+        {"endpoint: https://x\ntenant: t\napp: a\napi_key: k\ninputs:\n  - {type: tail, "
+         "paths: [/x]}\n",
+         "public_key_file (the customer's public key) is required"},
         {HEAD "inputs:\n  - {type: tail, paths: [/x], multiline: {first_line: 'a[b'}}\n",
          "multiline.first_line is not a POSIX extended regex"},
         {HEAD "inputs: {type: tail}\n", "inputs: expected a list"},
@@ -165,6 +170,22 @@ static void test_mistakes_named(void **state)
     }
 }
 
+/* Only the fingerprint: valid (the agent fetches the key and holds it to the pin). */
+static void test_fingerprint_only(void **state)
+{
+    (void)state;
+    const char *text = "endpoint: https://x\ntenant: t\napp: a\napi_key: k\n"
+                       "public_key_fingerprint: "
+                       "SHA256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+                       "inputs:\n  - {type: tail, paths: [/x]}\n";
+    lf_agent_config cfg;
+    lf_error err = {0};
+    if (parse(text, &cfg, &err) != LF_OK)
+        fail_msg("%s", err.message);
+    assert_string_equal(cfg.public_key_file, "");
+    lf_agent_config_free(&cfg);
+}
+
 static void test_api_key_file(void **state)
 {
     (void)state;
@@ -200,10 +221,9 @@ static void test_api_key_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_docs_match_tables),
-        cmocka_unit_test(test_full_file),
-        cmocka_unit_test(test_mistakes_named),
-        cmocka_unit_test(test_api_key_file),
+        cmocka_unit_test(test_docs_match_tables), cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_mistakes_named),    cmocka_unit_test(test_api_key_file),
+        cmocka_unit_test(test_fingerprint_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ops/ops_http.h"
@@ -31,10 +32,12 @@ static const lf_option top_table[] = {
      "input sets `app`."},
     {"public_key_file", LF_OPT_STRING, "", 0, 0, NULL, F(public_key_file),
      "The customer's RSA public key (PEM). Records are sealed to it before they touch the "
-     "disk; the agent never asks the server which key to use."},
+     "disk, from the first second, with no server needed."},
     {"public_key_fingerprint", LF_OPT_STRING, "", 0, 0, NULL, F(public_key_fingerprint),
-     "`SHA256:<hex>` of the customer key's SubjectPublicKeyInfo. With `public_key_file`: the "
-     "file must match it (a swapped file is refused)."},
+     "`SHA256:<hex>` of the customer key's SubjectPublicKeyInfo (`logflux keys show`). With "
+     "`public_key_file`: the file must match it. Alone: the agent asks the server for the key "
+     "once, refuses any key that does not match, and caches it in `state_dir` (inputs start "
+     "when the key is known)."},
     {"state_dir", LF_OPT_STRING, "/var/lib/logflux-agent", 0, 0, NULL, F(state_dir),
      "Disk buffer, checkpoints and dead letters live here (created 0700)."},
     {"tls.ca_file", LF_OPT_STRING, "", 0, 0, NULL, F(tls_ca_file),
@@ -317,11 +320,13 @@ static lf_err check_top(const lf_agent_config *cfg, const char *path, lf_error *
     if (cfg->public_key_file[0] == '\0' && cfg->public_key_fingerprint[0] == '\0')
         return lf_error_set(err, LF_ERR_INVALID,
                             "%s: public_key_file (the customer's public key) is required", path);
-    if (cfg->public_key_file[0] == '\0')
+    if (cfg->public_key_fingerprint[0] != '\0' &&
+        (strncasecmp(cfg->public_key_fingerprint, "SHA256:", 7) != 0 ||
+         strlen(cfg->public_key_fingerprint) != 7 + 64 ||
+         strspn(cfg->public_key_fingerprint + 7, "0123456789abcdefABCDEF") != 64))
         return lf_error_set(err, LF_ERR_INVALID,
-                            "%s: public_key_file is required: the agent seals before any server "
-                            "is reachable, so it needs the key itself; public_key_fingerprint "
-                            "then pins it",
+                            "%s: public_key_fingerprint must be SHA256: and 64 hex digits "
+                            "(logflux keys show)",
                             path);
     if (cfg->ops_listen[0] != '\0') {
         char sa[128];

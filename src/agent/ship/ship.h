@@ -118,6 +118,16 @@ void lf_agent_ship_stats_get(lf_agent_ship *s, lf_agent_ship_stats *out);
 void lf_agent_ship_write_metrics(lf_agent_ship *s, lf_buf *out);
 
 /*
+ * Ask the server for the tenant's customer public key (POST /v1/handshake/init, signed like
+ * ingest), for an agent configured with only its fingerprint. Appends the PEM (NUL-terminated)
+ * to pem. The answer is NOT trusted by this call: the caller must check the key's fingerprint
+ * against its pin before sealing anything to it. LF_ERR_IO when no answer came (retry later),
+ * LF_ERR_INVALID for a refusal or a malformed answer.
+ */
+lf_err lf_agent_ship_fetch_customer_key(const lf_agent_ship_options *opt, lf_buf *pem,
+                                        lf_error *err);
+
+/*
  * Send dead letters again: every complete item in `dir` (a .json sidecar whose .frames file
  * matches its size and SHA-256), oldest first, is appended to `buf` under a NEW idempotency
  * key (the server remembers its refusal of the old one) and then deleted from `dir`. Run it

@@ -283,17 +283,17 @@ fail:
     return rc;
 }
 
-/* Headers for one attempt: signed now, with a fresh nonce. */
-static lf_err build_headers(ship_http *h, const lf_agent_buffer_item *it, const void *body,
-                            lf_error *err)
+/* Headers for one attempt: signed now, with a fresh nonce. idem may be NULL (no header). */
+static lf_err build_headers(ship_http *h, const char *path, const char *content_type,
+                            const char *idem_key, const void *body, size_t body_len, lf_error *err)
 {
     lf_sign_request req = {.method = "POST",
-                           .path = h->path,
+                           .path = path,
                            .host = h->host,
-                           .content_type = LF_NATIVE_CONTENT_TYPE,
-                           .idempotency_key = it->idempotency_key,
+                           .content_type = content_type,
+                           .idempotency_key = idem_key,
                            .body = body,
-                           .body_len = it->body_len};
+                           .body_len = body_len};
     lf_buf line = LF_BUF_INIT;
     lf_err rc = lf_buf_append_str(&line, "Authorization: ");
     if (rc == LF_OK)
@@ -301,15 +301,16 @@ static lf_err build_headers(ship_http *h, const lf_agent_buffer_item *it, const 
                                             (int64_t)time(NULL), NULL, &line, err);
     if (rc == LF_OK)
         rc = lf_buf_terminate(&line);
-    char host[512], idem[128];
+    char host[512], idem[128], ctype[128];
     snprintf(host, sizeof host, "Host: %s", h->host);
-    snprintf(idem, sizeof idem, "X-LF-Idempotency-Key: %s", it->idempotency_key);
-    const char *lines[] = {host, "Content-Type: " LF_NATIVE_CONTENT_TYPE, idem,
-                           "Accept: application/json",
+    snprintf(idem, sizeof idem, "X-LF-Idempotency-Key: %s", idem_key ? idem_key : "");
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type);
+    const char *lines[] = {host, ctype, "Accept: application/json",
                            /* no 100-continue round trip: the server reads the body anyway */
-                           "Expect:", rc == LF_OK ? (const char *)line.data : NULL};
+                           "Expect:", rc == LF_OK ? (const char *)line.data : NULL,
+                           idem_key ? idem : NULL};
     struct curl_slist *list = NULL;
-    for (size_t i = 0; rc == LF_OK && i < sizeof lines / sizeof *lines; i++) {
+    for (size_t i = 0; rc == LF_OK && i < sizeof lines / sizeof *lines && lines[i]; i++) {
         struct curl_slist *next = curl_slist_append(list, lines[i]);
         if (next == NULL)
             rc = lf_error_set(err, LF_ERR_NOMEM, "ship: out of memory");
@@ -326,14 +327,45 @@ static lf_err build_headers(ship_http *h, const lf_agent_buffer_item *it, const 
     return LF_OK;
 }
 
+static void post(ship_http *h, const char *path, const char *content_type, const char *idem,
+                 const void *body, size_t body_len, ship_answer *ans);
+
 void ship_http_send(ship_http *h, const lf_agent_buffer_item *it, ship_answer *ans)
+{
+    const void *body = it->body != NULL ? (const void *)it->body : "";
+    post(h, h->path, LF_NATIVE_CONTENT_TYPE, it->idempotency_key, body, it->body_len, ans);
+}
+
+lf_err ship_http_post_route(ship_http *h, const char *route, const char *content_type,
+                            const void *body, size_t body_len, ship_answer *ans, lf_error *err)
+{
+    /* h->url is <scheme://host[:port]><prefix>/v1/ingest and h->path <prefix>/v1/ingest. */
+    size_t ulen = strlen(h->url), plen = strlen(h->path), ilen = strlen("/v1/ingest");
+    size_t rlen = strlen(route);
+    char *url = malloc(ulen - ilen + rlen + 1), *path = malloc(plen - ilen + rlen + 1);
+    if (url == NULL || path == NULL) {
+        free(url);
+        free(path);
+        return lf_error_set(err, LF_ERR_NOMEM, "ship: out of memory");
+    }
+    snprintf(url, ulen - ilen + rlen + 1, "%.*s%s", (int)(ulen - ilen), h->url, route);
+    snprintf(path, plen - ilen + rlen + 1, "%.*s%s", (int)(plen - ilen), h->path, route);
+    curl_easy_setopt(h->curl, CURLOPT_URL, url);
+    post(h, path, content_type, NULL, body, body_len, ans);
+    curl_easy_setopt(h->curl, CURLOPT_URL, h->url);
+    free(url);
+    free(path);
+    return LF_OK;
+}
+
+static void post(ship_http *h, const char *path, const char *content_type, const char *idem,
+                 const void *body, size_t body_len, ship_answer *ans)
 {
     lf_buf_free(&ans->body);
     memset(ans, 0, sizeof *ans);
     ans->retry_after_ms = -1;
-    const void *body = it->body != NULL ? (const void *)it->body : "";
     lf_error err = {0};
-    if (build_headers(h, it, body, &err) != LF_OK) {
+    if (build_headers(h, path, content_type, idem, body, body_len, &err) != LF_OK) {
         ans->curl_rc = CURLE_OUT_OF_MEMORY;
         snprintf(ans->curl_error, sizeof ans->curl_error, "%s", err.message);
         return;
@@ -342,7 +374,7 @@ void ship_http_send(ship_http *h, const lf_agent_buffer_item *it, ship_answer *a
     CURL *c = h->curl;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->body_len);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &ctx);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ctx);

@@ -56,6 +56,10 @@ lf_err ship_http_open(ship_http *h, const lf_agent_ship_options *o,
 /* One signed POST of the item's body. Never fails as a call: the outcome is in *ans (reset
  * first; free its body with ship_answer_free). */
 void ship_http_send(ship_http *h, const lf_agent_buffer_item *it, ship_answer *ans);
+/* One signed POST of a small body to another route of the same server (e.g.
+ * "/v1/handshake/init"), no idempotency key; the outcome in *ans as for ship_http_send. */
+lf_err ship_http_post_route(ship_http *h, const char *route, const char *content_type,
+                            const void *body, size_t body_len, ship_answer *ans, lf_error *err);
 void ship_http_close(ship_http *h);
 void ship_answer_free(ship_answer *ans);
 

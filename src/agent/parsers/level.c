@@ -23,32 +23,44 @@
 
 typedef struct level_name {
     const char *name;
+    size_t len;
     int level;
 } level_name;
 
+#define NAME(text, level)                                                                          \
+    {                                                                                              \
+        text, sizeof text - 1, level                                                               \
+    }
 static const level_name names[] = {
-    {"emerg", LF_LEVEL_EMERGENCY},   {"emergency", LF_LEVEL_EMERGENCY},
-    {"panic", LF_LEVEL_EMERGENCY},   {"fatal", LF_LEVEL_EMERGENCY},
-    {"alert", LF_LEVEL_ALERT},       {"crit", LF_LEVEL_CRITICAL},
-    {"critical", LF_LEVEL_CRITICAL}, {"err", LF_LEVEL_ERROR},
-    {"error", LF_LEVEL_ERROR},       {"eror", LF_LEVEL_ERROR},
-    {"warn", LF_LEVEL_WARNING},      {"warning", LF_LEVEL_WARNING},
-    {"notice", LF_LEVEL_NOTICE},     {"info", LF_LEVEL_INFO},
-    {"information", LF_LEVEL_INFO},  {"informational", LF_LEVEL_INFO},
-    {"debug", LF_LEVEL_DEBUG},       {"trace", LF_LEVEL_DEBUG},
-    {"dbg", LF_LEVEL_DEBUG},
+    NAME("emerg", LF_LEVEL_EMERGENCY),   NAME("emergency", LF_LEVEL_EMERGENCY),
+    NAME("panic", LF_LEVEL_EMERGENCY),   NAME("fatal", LF_LEVEL_EMERGENCY),
+    NAME("alert", LF_LEVEL_ALERT),       NAME("crit", LF_LEVEL_CRITICAL),
+    NAME("critical", LF_LEVEL_CRITICAL), NAME("err", LF_LEVEL_ERROR),
+    NAME("error", LF_LEVEL_ERROR),       NAME("eror", LF_LEVEL_ERROR),
+    NAME("warn", LF_LEVEL_WARNING),      NAME("warning", LF_LEVEL_WARNING),
+    NAME("notice", LF_LEVEL_NOTICE),     NAME("info", LF_LEVEL_INFO),
+    NAME("information", LF_LEVEL_INFO),  NAME("informational", LF_LEVEL_INFO),
+    NAME("debug", LF_LEVEL_DEBUG),       NAME("trace", LF_LEVEL_DEBUG),
+    NAME("dbg", LF_LEVEL_DEBUG),
 };
+#undef NAME
 
 static int name_level(const char *s, size_t len)
 {
     if (len < 3 || len > MAX_WORD)
         return 0;
-    char low[MAX_WORD];
-    for (size_t i = 0; i < len; i++)
-        low[i] = lf_p_lower(s[i]);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i].name) == len && memcmp(names[i].name, low, len) == 0)
+    /* Runs on every record's first word: compare only the names of this length that start
+     * with the same letter. */
+    char first = lf_p_lower(s[0]);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (names[i].len != len || names[i].name[0] != first)
+            continue;
+        size_t k = 1;
+        while (k < len && lf_p_lower(s[k]) == names[i].name[k])
+            k++;
+        if (k == len)
             return names[i].level;
+    }
     return 0;
 }
 
@@ -228,13 +240,17 @@ static bool word_char(char c)
 static int key_level(const char *s, const char *end)
 {
     static const char *const keys[] = {"level", "lvl", "severity"};
+    static const size_t key_lens[] = {5, 3, 8};
+    /* Every form needs a '=' or a ':' after the key: most plain text has neither. */
+    if (memchr(s, '=', (size_t)(end - s)) == NULL && memchr(s, ':', (size_t)(end - s)) == NULL)
+        return 0;
     for (const char *p = s; p < end; p++) {
         if (lf_p_lower(*p) != 'l' && lf_p_lower(*p) != 's')
             continue;
         if (p > s && word_char(p[-1]))
             continue;
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            size_t kl = strlen(keys[k]);
+            size_t kl = key_lens[k];
             if ((size_t)(end - p) <= kl)
                 continue;
             size_t i = 0;
@@ -278,12 +294,14 @@ static int key_level(const char *s, const char *end)
 
 static int any_bracket_level(const char *s, const char *end)
 {
-    for (const char *p = s; p < end; p++)
-        if (*p == '[') {
-            int lvl = bracket_level(p, end, false);
-            if (lvl)
-                return lvl;
-        }
+    for (const char *p = s; p < end; p++) {
+        p = memchr(p, '[', (size_t)(end - p));
+        if (p == NULL)
+            return 0;
+        int lvl = bracket_level(p, end, false);
+        if (lvl)
+            return lvl;
+    }
     return 0;
 }
 

@@ -70,7 +70,7 @@ typedef struct lf_tail_record {
     size_t len;
     size_t lines; /* lines in the group (1 unless multiline) */
     unsigned flags;
-    int64_t read_time_ns; /* CLOCK_REALTIME when the record was completed */
+    int64_t read_time_ns; /* CLOCK_REALTIME of the read(2) that completed the record */
     lf_tail_position position;
 } lf_tail_record;
 

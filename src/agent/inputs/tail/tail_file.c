@@ -215,7 +215,8 @@ void tail_emit(lf_tail *t, tail_file *f, const uint8_t *p, size_t n, size_t line
         rec->flags |= LF_TAIL_REC_AFTER_TRUNCATE;
         f->after_truncate = false;
     }
-    rec->read_time_ns = tail_realtime_ns();
+    /* One clock read per read(2), not per line: a record's time is when its bytes were read. */
+    rec->read_time_ns = f->read_time_ns ? f->read_time_ns : tail_realtime_ns();
     tail_file_position(f, end_off, &rec->position);
 }
 
@@ -393,6 +394,7 @@ static bool read_more(lf_tail *t, tail_file *f, int64_t now)
     }
     f->buf_len += (size_t)r;
     f->eof_since_ms = 0;
+    f->read_time_ns = tail_realtime_ns();
     update_anchor(f, (size_t)r);
     return true;
 }

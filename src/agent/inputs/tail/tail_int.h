@@ -67,6 +67,7 @@ typedef struct tail_file {
     uint8_t copy_anchor[64];
     size_t copy_anchor_len;
     int64_t copy_since_ms;
+    int64_t read_time_ns; /* CLOCK_REALTIME of the last read: the time of the records in it */
 } tail_file;
 
 /* A recent truncation, kept so that the copy made by copytruncate can resume where we were. */

@@ -5,10 +5,10 @@
 # the agent's CPU, idle and peak RSS, and the ratio to the reference measured in the same run:
 # `zstd -1` (the agent's default level) compressing the same file on one core (compression is the one unavoidable
 # per-byte cost of the pipeline; a ratio near 1 means the agent adds little around it).
-#   bench/agent.sh BUILD_DIR [LINES]      (LINES default 1,000,000 = 200 MB)
+#   bench/agent.sh BUILD_DIR [LINES]      (LINES default 2,000,000 = 400 MB)
 set -euo pipefail
 build=$1
-lines=${2:-1000000}
+lines=${2:-2000000}
 LOGFLUX=$build/src/cli/logflux
 LOGFLUXD=$build/src/server/logfluxd
 AGENT=$build/src/agent/logflux-agent
@@ -100,8 +100,12 @@ metric() {
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$apid/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$apid/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$apid/stat"; }
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$apid/smaps_rollup"; }
+anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$apid/status"; }
 sleep 2
 idle_kb=$(rss_kb)
+idle_pss=$(pss_kb)
+idle_anon=$(anon_kb)
 c0=$(cpu_ticks)
 t0=$(date +%s.%N)
 mv "$work/input.log" "$work/logs/input.log"
@@ -125,11 +129,12 @@ shipped=$(metric $shipped_metric)
 [ "$shipped" -ge "$lines" ] || { echo "only $shipped of $lines lines shipped" >&2; exit 1; }
 awk -v b="$bytes" -v n="$lines" -v ts="$t_sealed" -v t0="$t0" -v t1="$t1" -v c0="$c0" \
     -v cs="$c_sealed" -v c1="$c1" -v hz="$hz" -v idle="$idle_kb" -v peak="$peak_kb" \
-    -v z="$zstd_mbs" 'BEGIN {
+    -v z="$zstd_mbs" -v ipss="$idle_pss" -v ianon="$idle_anon" 'BEGIN {
     wall = t1 - t0; cpu = (c1 - c0) / hz; wseal = ts - t0; cseal = (cs - c0) / hz
     printf "input: %d lines, %.0f MB of 200-byte lines\n", n, b / 1e6
     printf "tail -> seal -> buffer (durable):  %.0f lines/s, %.1f MB/s wall; %.1f MB/s per agent CPU second (%.2f cores)\n", n / wseal, b / wseal / 1e6, b / cseal / 1e6, cseal / wseal
     printf "... -> shipped to logfluxd (TLS):  %.0f lines/s, %.1f MB/s wall; %.1f MB/s per agent CPU second (%.2f cores)\n", n / wall, b / wall / 1e6, b / cpu / 1e6, cpu / wall
     printf "reference zstd -1, one core:       %.1f MB/s  -> agent per CPU second = %.2fx zstd -1\n", z, (b / cpu / 1e6) / z
     printf "agent RSS: idle %.1f MB, peak under load %.1f MB\n", idle / 1024, peak / 1024
+    printf "agent idle memory of its own: %.1f MB anonymous (RssAnon), %.1f MB PSS (shared library pages split among their users)\n", ianon / 1024, ipss / 1024
 }'

@@ -8,7 +8,7 @@
 # ingest: logfluxd on loopback (TLS, fresh data directory) beside a discard server on the
 #         same HTTP layer, at increasing concurrency.
 # agent:  logflux-agent tailing 200-byte lines to a local logfluxd beside `zstd -1`
-#         (bench/agent.sh; LF_AGENT_BENCH_LINES, default 1,000,000).
+#         (bench/agent.sh; LF_AGENT_BENCH_LINES, default 2,000,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -57,5 +57,5 @@ fi
 
 if [ "$what" = all ] || [ "$what" = agent ]; then
     echo "== agent: tail -> seal -> disk buffer -> ship to logfluxd on 127.0.0.1 (TLS)"
-    bench/agent.sh build/bench "${LF_AGENT_BENCH_LINES:-1000000}"
+    bench/agent.sh build/bench "${LF_AGENT_BENCH_LINES:-2000000}"
 fi

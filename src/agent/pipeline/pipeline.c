@@ -76,6 +76,15 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Batch deadlines are checked once per record: the coarse clock (a few ms of resolution,
+ * a fraction of the cost) is precise enough for them. */
+static int64_t monotonic_coarse_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static int64_t monotonic_ns(void)
 {
     struct timespec ts;
@@ -284,7 +293,7 @@ lf_err lf_agent_pipeline_add(lf_agent_pipeline *p, lf_agent_event *ev, lf_error 
         /* The window check needs "now" only to within seconds: read the clock per batch (and
          * every 256 records), not per record. */
         if (p->n_held == 0)
-            p->first_ms = monotonic_ms();
+            p->first_ms = monotonic_coarse_ms();
         p->now_coarse = realtime_coarse_ns();
     }
     size_t off = p->plain.len;
@@ -459,7 +468,7 @@ lf_err lf_agent_pipeline_run(lf_agent_pipeline *p, lf_error *err)
     while (!stopping(p)) {
         int timeout = WAIT_SLICE_MS;
         if (p->n_held > 0) {
-            int64_t left = p->first_ms + p->opt.max_wait_ms - monotonic_ms();
+            int64_t left = p->first_ms + p->opt.max_wait_ms - monotonic_coarse_ms();
             if (left <= 0) {
                 if ((rc = lf_agent_pipeline_flush(p, false, err)) != LF_OK)
                     break;

@@ -137,13 +137,24 @@ static lf_err check_bounds(const lf_option *o, int64_t v, lf_error *err)
     return LF_OK;
 }
 
-static void strlist_clear(lf_strlist *l)
+void lf_strlist_free(lf_strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->items[i]);
     free(l->items);
     l->items = NULL;
     l->n = 0;
+}
+
+lf_err lf_strlist_copy(const lf_strlist *src, lf_strlist *dst, lf_error *err)
+{
+    *dst = (lf_strlist){0};
+    for (size_t i = 0; i < src->n; i++)
+        if (lf_strlist_add(dst, src->items[i], strlen(src->items[i]), err) != LF_OK) {
+            lf_strlist_free(dst);
+            return LF_ERR_NOMEM;
+        }
+    return LF_OK;
 }
 
 static void strmap_clear(lf_strmap *m)
@@ -203,7 +214,7 @@ lf_err lf_strmap_set(lf_strmap *m, const char *key, const char *value, lf_error 
 /* "a\nb" -> [a, b] (the default_value form of a list; also a scalar given for a list). */
 static lf_err store_list_text(const lf_option *o, lf_strlist *l, const char *value, lf_error *err)
 {
-    strlist_clear(l);
+    lf_strlist_free(l);
     for (const char *p = value; *p;) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -332,7 +343,7 @@ void lf_options_free(const lf_option *table, size_t n, void *config)
             free(*(char **)field);
             *(char **)field = NULL;
         } else if (table[i].type == LF_OPT_STRLIST) {
-            strlist_clear(field);
+            lf_strlist_free(field);
         } else if (table[i].type == LF_OPT_MAP) {
             strmap_clear(field);
         }

@@ -112,6 +112,9 @@ const lf_option *lf_options_find(const lf_option *table, size_t n, const char *n
 /* Append to a list / set a key of a map (copies). */
 lf_err lf_strlist_add(lf_strlist *l, const char *item, size_t len, lf_error *err);
 lf_err lf_strmap_set(lf_strmap *m, const char *key, const char *value, lf_error *err);
+/* Free a list's items (the struct itself is the caller's) / deep-copy one. */
+void lf_strlist_free(lf_strlist *l);
+lf_err lf_strlist_copy(const lf_strlist *src, lf_strlist *dst, lf_error *err);
 
 /* Parsers, exposed for command-line flags and tests. */
 lf_err lf_parse_size(const char *text, uint64_t *out, lf_error *err);

@@ -278,14 +278,6 @@ typedef struct apply_ctx {
     void *unknown_ctx;
 } apply_ctx;
 
-static void free_list(lf_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    *l = (lf_strlist){0};
-}
-
 static lf_err set_list(const apply_ctx *a, const lf_option *o, const lf_cfg_node *node,
                        lf_error *err)
 {
@@ -299,12 +291,12 @@ static lf_err set_list(const apply_ctx *a, const lf_option *o, const lf_cfg_node
         else if (lf_strlist_add(&fresh, it->text, strlen(it->text), err) != LF_OK)
             rc = lf_error_set(err, LF_ERR_NOMEM, "out of memory");
         if (rc != LF_OK) {
-            free_list(&fresh);
+            lf_strlist_free(&fresh);
             return rc;
         }
     }
     lf_strlist *l = (lf_strlist *)((char *)a->config + o->offset);
-    free_list(l);
+    lf_strlist_free(l);
     *l = fresh;
     return LF_OK;
 }

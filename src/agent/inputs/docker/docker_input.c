@@ -135,27 +135,6 @@ static void docker_metrics(lf_agent_input *in, lf_buf *out)
                           di->filtered);
 }
 
-static void strlist_free(lf_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
-static lf_err strlist_copy(const lf_strlist *src, lf_strlist *dst)
-{
-    memset(dst, 0, sizeof *dst);
-    if (src->n == 0)
-        return LF_OK;
-    if (!(dst->items = calloc(src->n, sizeof *dst->items)))
-        return LF_ERR_NOMEM;
-    for (; dst->n < src->n; dst->n++)
-        if (!(dst->items[dst->n] = strdup(src->items[dst->n])))
-            return LF_ERR_NOMEM;
-    return LF_OK;
-}
-
 static void docker_destroy(lf_agent_input *in)
 {
     docker_input *di = (docker_input *)in;
@@ -164,9 +143,9 @@ static void docker_destroy(lf_agent_input *in)
     lf_container_reader_fini(&di->reader);
     lf_file_input_fini(&di->fi);
     docker_meta_cache_free(&di->meta);
-    strlist_free(&di->include);
-    strlist_free(&di->exclude);
-    strlist_free(&di->label_patterns);
+    lf_strlist_free(&di->include);
+    lf_strlist_free(&di->exclude);
+    lf_strlist_free(&di->label_patterns);
     free(di->data_root);
     free(di);
 }
@@ -204,9 +183,10 @@ static lf_err docker_create(const lf_agent_input_common *common, const void *con
         return lf_error_set(err, LF_ERR_NOMEM, "docker input: out of memory");
     lf_file_input_init(&di->fi, &docker_vt, common->name);
     char *db = NULL, *glob = NULL;
-    if (!(di->data_root = strdup(c->data_root)) || strlist_copy(&c->include, &di->include) ||
-        strlist_copy(&c->exclude, &di->exclude) ||
-        strlist_copy(&c->container_labels, &di->label_patterns) ||
+    if (!(di->data_root = strdup(c->data_root)) ||
+        lf_strlist_copy(&c->include, &di->include, NULL) ||
+        lf_strlist_copy(&c->exclude, &di->exclude, NULL) ||
+        lf_strlist_copy(&c->container_labels, &di->label_patterns, NULL) ||
         asprintf(&glob, "%s/containers/*/*-json.log", c->data_root) < 0) {
         glob = NULL;
         e = lf_error_set(err, LF_ERR_NOMEM, "docker input: out of memory");

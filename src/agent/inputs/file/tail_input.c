@@ -71,21 +71,13 @@ static lf_err tail_next(lf_agent_input *in, lf_agent_event *ev, int timeout_ms, 
     return e;
 }
 
-static void strlist_free(lf_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
 static void tail_destroy(lf_agent_input *in)
 {
     tail_input *ti = (tail_input *)in;
     if (!ti)
         return;
     lf_file_input_fini(&ti->fi);
-    strlist_free(&ti->exclude);
+    lf_strlist_free(&ti->exclude);
     free(ti);
 }
 

@@ -162,27 +162,6 @@ static void k8s_metrics(lf_agent_input *in, lf_buf *out)
                           ki->filtered);
 }
 
-static void strlist_free(lf_strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
-static lf_err strlist_copy(const lf_strlist *src, lf_strlist *dst)
-{
-    memset(dst, 0, sizeof *dst);
-    if (src->n == 0)
-        return LF_OK;
-    if (!(dst->items = calloc(src->n, sizeof *dst->items)))
-        return LF_ERR_NOMEM;
-    for (; dst->n < src->n; dst->n++)
-        if (!(dst->items[dst->n] = strdup(src->items[dst->n])))
-            return LF_ERR_NOMEM;
-    return LF_OK;
-}
-
 static void k8s_destroy(lf_agent_input *in)
 {
     k8s_input *ki = (k8s_input *)in;
@@ -190,8 +169,8 @@ static void k8s_destroy(lf_agent_input *in)
         return;
     lf_container_reader_fini(&ki->reader);
     lf_file_input_fini(&ki->fi);
-    strlist_free(&ki->ns_include);
-    strlist_free(&ki->ns_exclude);
+    lf_strlist_free(&ki->ns_include);
+    lf_strlist_free(&ki->ns_exclude);
     free(ki);
 }
 
@@ -228,8 +207,8 @@ static lf_err k8s_create(const lf_agent_input_common *common, const void *config
         return lf_error_set(err, LF_ERR_NOMEM, "kubernetes input: out of memory");
     lf_file_input_init(&ki->fi, &k8s_vt, common->name);
     char *db = NULL;
-    if (strlist_copy(&c->ns_include, &ki->ns_include) ||
-        strlist_copy(&c->ns_exclude, &ki->ns_exclude)) {
+    if (lf_strlist_copy(&c->ns_include, &ki->ns_include, NULL) ||
+        lf_strlist_copy(&c->ns_exclude, &ki->ns_exclude, NULL)) {
         e = lf_error_set(err, LF_ERR_NOMEM, "kubernetes input: out of memory");
         goto fail;
     }

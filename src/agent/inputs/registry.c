@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "input.h"
+#include "ops/ops_http.h"
 #include "inputs/docker/docker_input.h"
 #include "inputs/file/file_input.h"
 #include "inputs/journald/journald_input.h"
@@ -29,5 +30,6 @@ const lf_agent_input_type *lf_agent_input_type_find(const char *type)
 
 void lf_agent_input_metric(lf_buf *out, const char *metric, const char *input, uint64_t value)
 {
-    lf_buf_printf(out, "%s{input=\"%s\"} %llu\n", metric, input, (unsigned long long)value);
+    const char *labels[] = {"input", input, NULL};
+    (void)lf_agent_metric_u64(out, metric, labels, value); /* names and escaping checked there */
 }

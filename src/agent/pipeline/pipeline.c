@@ -163,9 +163,8 @@ static bool has_label(const lf_kv *kv, size_t n, const char *key)
     return false;
 }
 
-static size_t add_config_labels(lf_agent_pipeline *p, const lf_strmap *m, lf_kv *kv, size_t n)
+static size_t add_config_labels(const lf_strmap *m, lf_kv *kv, size_t n)
 {
-    (void)p;
     for (size_t i = 0; m && i < m->n && n < LF_PAYLOAD_MAX_ATTRS; i++)
         if (!has_label(kv, n, m->keys[i]))
             kv[n++] = (lf_kv){m->keys[i], m->values[i]};
@@ -209,8 +208,8 @@ lf_err lf_agent_pipeline_encode(lf_agent_pipeline *p, lf_agent_event *ev, int64_
     size_t n = 0;
     for (size_t i = 0; i < ev->n_labels && n < LF_PAYLOAD_MAX_ATTRS; i++)
         kv[n++] = (lf_kv){ev->labels[i].key, ev->labels[i].value};
-    n = add_config_labels(p, p->opt.input_labels, kv, n);
-    n = add_config_labels(p, p->opt.agent_labels, kv, n);
+    n = add_config_labels(p->opt.input_labels, kv, n);
+    n = add_config_labels(p->opt.agent_labels, kv, n);
 
     /* The one-pass writer covers every record whose source, logger and labels are valid
      * UTF-8; the rest take the general encoder below (same bytes: see record_json.h). */

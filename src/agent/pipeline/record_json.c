@@ -143,11 +143,16 @@ static inline void put_lit(uint8_t **pp, const char *lit, size_t n)
 bool lf_agent_record_json(lf_buf *out, const lf_agent_record_fields *f, size_t *text_len)
 {
     size_t src_len = strlen(f->source), log_len = f->logger ? strlen(f->logger) : 0;
+    size_t klen[LF_PAYLOAD_MAX_ATTRS], vlen[LF_PAYLOAD_MAX_ATTRS];
+    size_t n_attr = f->n_attributes < LF_PAYLOAD_MAX_ATTRS ? f->n_attributes : LF_PAYLOAD_MAX_ATTRS;
     /* Fixed text ~120 bytes + the time; every string byte at most 6 escaped bytes; quotes,
      * ':' and ',' around each label. Generous on purpose: this bounds every write below. */
     size_t need = 192 + LF_RFC3339_MAX + 6 * (src_len + f->message_len + log_len);
-    for (size_t i = 0; i < f->n_attributes; i++)
-        need += 6 * (strlen(f->attributes[i].key) + strlen(f->attributes[i].value)) + 8;
+    for (size_t i = 0; i < n_attr; i++) {
+        klen[i] = strlen(f->attributes[i].key);
+        vlen[i] = strlen(f->attributes[i].value);
+        need += 6 * (klen[i] + vlen[i]) + 8;
+    }
     if (lf_buf_reserve(out, need) != LF_OK)
         return false;
     uint8_t *o = out->data + out->len;
@@ -165,15 +170,14 @@ bool lf_agent_record_json(lf_buf *out, const lf_agent_record_fields *f, size_t *
         put_lit(&o, ",\"logger\":", 10);
         put_text(&o, f->logger, log_len, (size_t)-1, &repaired);
     }
-    if (f->n_attributes > 0) {
+    if (n_attr > 0) {
         put_lit(&o, ",\"attributes\":{", 15);
-        for (size_t i = 0; i < f->n_attributes; i++) {
+        for (size_t i = 0; i < n_attr; i++) {
             if (i > 0)
                 *o++ = ',';
-            const lf_kv *kv = &f->attributes[i];
-            put_text(&o, kv->key, strlen(kv->key), (size_t)-1, &repaired);
+            put_text(&o, f->attributes[i].key, klen[i], (size_t)-1, &repaired);
             *o++ = ':';
-            put_text(&o, kv->value, strlen(kv->value), (size_t)-1, &repaired);
+            put_text(&o, f->attributes[i].value, vlen[i], (size_t)-1, &repaired);
         }
         *o++ = '}';
     }
